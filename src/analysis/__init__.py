@@ -1,0 +1,1 @@
+"""CoreWeave research-note analysis library."""

@@ -1,0 +1,220 @@
+"""Schemas of the raw data files: columns, types, allowed values, keys.
+
+One place that says what a valid row is. Units follow data/README.md: money in USD millions
+(`usd_m`), percentages as numbers 0..100 (`pct`), counts as absolute numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+SOURCE_KINDS = ("filing", "press_release", "transcript", "secondary", "news")
+CONFIDENCE = ("high", "medium", "low")
+CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
+
+# period codes in fundamentals.csv / customers.csv
+PERIOD_RE = re.compile(r"^(FY(?P<fy>\d{4})|(?P<qy>\d{4})Q(?P<q>[1-4])|(?P<hy>\d{4})H1|(?P<ny>\d{4})-9M)$")
+
+# metric -> unit. A metric not listed here is an error: add it with its unit when the data grows.
+METRIC_UNITS: dict[str, str] = {
+    **{m: "usd_m" for m in (
+        "revenue", "cost_of_revenue", "technology_and_infrastructure", "sales_and_marketing",
+        "general_and_administrative", "operating_expenses_total", "operating_income",
+        "adjusted_operating_income", "adjusted_ebitda", "adjusted_net_income", "net_income",
+        "interest_expense", "interest_expense_debt_total", "capitalized_interest",
+        "cash_interest_paid_net", "depreciation_and_amortization", "stock_based_compensation",
+        "operating_cash_flow", "investing_cash_flow", "capex_cash", "capex_company",
+        "capex_noncash_oem_reduction", "cash_and_equivalents", "cash_restricted_and_securities",
+        "cash_and_restricted_cash", "restricted_cash_current", "restricted_cash_noncurrent",
+        "marketable_securities", "construction_in_progress", "debt_current", "debt_noncurrent",
+        "debt_total_net", "debt_principal_total", "debt_total", "debt_total_indebtedness",
+        "debt_ddtl_1_0", "debt_ddtl_2_0", "debt_senior_notes_2030", "debt_term_loan_2024",
+        "debt_revolver", "debt_oem_financing", "debt_magnetar_loan", "debt_recourse_current",
+        "debt_recourse_noncurrent", "debt_nonrecourse_current", "debt_nonrecourse_noncurrent",
+        "senior_notes_2030_fair_value", "senior_notes_2031_fair_value", "undrawn_debt_availability",
+        "rpo_total", "revenue_backlog", "revenue_us",
+        "revenue_guidance_low", "revenue_guidance_high",
+        "adjusted_operating_income_guidance_low", "adjusted_operating_income_guidance_high",
+        "interest_expense_guidance_low", "interest_expense_guidance_high",
+        "capex_guidance_low", "capex_guidance_high",
+    )},
+    **{m: "pct" for m in (
+        "rpo_within_24m_pct", "rpo_months_25_48_pct", "revenue_backlog_within_24m_pct",
+        "revenue_backlog_within_48m_pct", "committed_contract_revenue_pct", "operating_margin_pct",
+    )},
+    **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target")},
+    **{m: "count" for m in (
+        "shares_outstanding_class_a", "shares_outstanding_class_b", "shares_outstanding_class_c",
+        "shares_outstanding_class_a_balance_sheet", "shares_outstanding_class_b_balance_sheet",
+        "weighted_avg_shares_basic",
+    )},
+    "gpu_useful_life_years": "years",
+}
+
+CUSTOMER_MEASURES = (
+    "revenue_share", "accounts_receivable_share", "revenue_backlog_share",
+    "expected_committed_revenue_share",
+)
+CONTRACT_KINDS = (
+    "customer_contract", "capacity_agreement", "acquisition_all_stock", "acquisition_terminated",
+)
+EVENT_TIMINGS = ("before_open", "intraday", "after_close", "unknown")
+EVENT_KINDS = (
+    "sector_news", "ipo", "earnings", "m_and_a", "lockup", "contract", "other", "guidance",
+    "financing", "index",
+)
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column: `kind` is str, float, int, date (YYYY-MM-DD), pdate (YYYY-MM or YYYY-MM-DD)."""
+
+    name: str
+    kind: str = "str"
+    required: bool = True  # a value must be present (not just the column)
+    choices: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    positive: bool = False
+
+
+@dataclass(frozen=True)
+class Schema:
+    file: str  # path relative to data/
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+    published: str | None = None  # column that says when a row became public
+    checks: tuple[str, ...] = field(default_factory=tuple)  # names of row/file rules in validate.py
+
+
+PERIOD = r"FY\d{4}|\d{4}Q[1-4]|\d{4}H1|\d{4}-9M"
+
+FUNDAMENTALS = Schema(
+    file="fundamentals.csv",
+    columns=(
+        Col("period", pattern=PERIOD), Col("period_start", "date"), Col("period_end", "date"),
+        Col("published", "pdate", required=False), Col("metric", choices=tuple(METRIC_UNITS)),
+        Col("value", "float"), Col("unit", choices=("usd_m", "pct", "mw", "count", "years")),
+        Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
+        Col("note", required=False),
+    ),
+    key=("period", "metric", "source", "published"),
+    published="published",
+    checks=("period_dates", "metric_unit", "source_exists"),
+)
+
+CUSTOMERS = Schema(
+    file="customers.csv",
+    columns=(
+        Col("period", pattern=PERIOD), Col("published", "pdate", required=False), Col("customer"),
+        Col("measure", choices=CUSTOMER_MEASURES), Col("value", "float", min=0, max=100),
+        Col("unit", choices=("pct",)), Col("source_kind", choices=SOURCE_KINDS), Col("source"),
+        Col("note", required=False),
+    ),
+    key=("period", "customer", "measure", "source"),
+    published="published",
+    checks=("source_exists",),
+)
+
+CONTRACTS = Schema(
+    file="contracts.csv",
+    columns=(
+        Col("announced", "date", required=False), Col("counterparty"),
+        Col("kind", choices=CONTRACT_KINDS), Col("value_usd_m", "float", required=False, min=0),
+        Col("term_years", "float", required=False, min=0), Col("start", "pdate", required=False),
+        Col("note", required=False), Col("source_kind", choices=SOURCE_KINDS), Col("source"),
+    ),
+    key=("announced", "counterparty", "kind", "value_usd_m"),
+    published="announced",
+    checks=("source_exists",),
+)
+
+FINANCINGS = Schema(
+    file="financings.csv",
+    columns=(
+        Col("announced", "pdate", required=False), Col("holder"), Col("kind"),
+        Col("value_usd_m", "float", required=False, min=0),
+        Col("term_years", "float", required=False, min=0), Col("start", "date", required=False),
+        Col("note", required=False), Col("source_kind", choices=SOURCE_KINDS), Col("source"),
+    ),
+    key=("announced", "holder", "kind"),
+    published="announced",
+    checks=("source_exists",),
+)
+
+SOURCES = Schema(
+    file="sources.csv",
+    columns=(
+        Col("id", pattern=r"[A-Za-z0-9_]+"), Col("source_kind", choices=SOURCE_KINDS),
+        Col("default_confidence", choices=CONFIDENCE), Col("title"), Col("locator"),
+        Col("date", "pdate", required=False),
+    ),
+    key=("id",),
+)
+
+EVENTS = Schema(
+    file="events.csv",
+    columns=(
+        Col("event_id", pattern=r"E\d{2,}"), Col("announced", "date"),
+        Col("timing", choices=EVENT_TIMINGS), Col("day0", "date"), Col("kind", choices=EVENT_KINDS),
+        Col("origin", pattern=r"[A-Z]{1,5}"), Col("description"), Col("source"),
+        Col("source_date", "date", required=False), Col("confidence", choices=CONFIDENCE),
+    ),
+    key=("event_id",),
+    published="announced",
+    checks=("day0_after_announced",),
+)
+
+PRICES_COLUMNS = (
+    Col("date", "date"),
+    Col("open", "float", required=False, positive=True),
+    Col("high", "float", required=False, positive=True),
+    Col("low", "float", required=False, positive=True),
+    Col("close", "float", required=False, positive=True),
+    Col("adj_close", "float", required=False, positive=True),
+    Col("volume", "float", required=False, min=0),
+)
+
+
+def prices_schema(ticker: str) -> Schema:
+    return Schema(
+        file=f"prices/{ticker}.csv", columns=PRICES_COLUMNS, key=("date",), published="date",
+        checks=("date_order", "bar_sanity"),
+    )
+
+
+DIVIDENDS = Schema(
+    file="prices/dividends.csv",
+    columns=(Col("ticker", pattern=r"[A-Z.]{1,6}"), Col("ex_date", "date"),
+             Col("dividend", "float", positive=True)),
+    key=("ticker", "ex_date"),
+    published="ex_date",
+    checks=("ticker_has_prices",),
+)
+
+# claims.yaml: measure -> required arguments (from the file's header)
+CLAIM_MEASURES: dict[str, tuple[tuple[str, ...], ...]] = {
+    # each entry: the alternative argument sets the measure accepts
+    "close": (("ticker", "date"),),
+    "open": (("ticker", "date"),),
+    "high": (("ticker", "date"),),
+    "low": (("ticker", "date"),),
+    "return": (("ticker", "start", "end"), ("ticker", "date")),
+    "return_from_price": (("ticker", "price", "end"),),
+    "worst_return": (("ticker", "start", "end", "days"),),
+    "decline_from_peak": (("ticker", "start", "end"),),
+    "record_close_date": (("ticker", "end"),),
+    "metric": (("metric", "period"),),
+    "growth": (("metric", "period", "base"),),
+    "operating_margin": (("period",),),
+    "interest_and_da_to_revenue": (("period",),),
+    "margin_to_interest_rate": (("period",),),
+    "contracts_total": (("counterparty", "start", "end"),),
+    "share_of_backlog": (("counterparty", "period", "start", "end"),),
+    "guidance": (("metric", "fiscal_year", "published", "bound"),),
+    "none": (("reason",),),
+}
+CLAIM_RELATIONS = ("approx", "below", "above", "equals")
+CLAIM_DATE_ARGS = ("date", "start", "end", "published")

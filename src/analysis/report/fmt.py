@@ -1,0 +1,63 @@
+"""Format numbers for prose and tables. Missing values print as 'n/a', never as zero."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+NA = "n/a"
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x)) or (not isinstance(x, str) and pd.isna(x))
+
+
+def num(x, digits: int = 1) -> str:
+    """1234.5 -> '1,234.5'."""
+    return NA if _missing(x) else f"{x:,.{digits}f}"
+
+
+def pct(x, digits: int = 1, sign: bool = False) -> str:
+    """Fraction -> percent: 0.038 -> '3.8%' (sign=True: '+3.8%')."""
+    if _missing(x):
+        return NA
+    return f"{100 * x:{'+' if sign else ''},.{digits}f}%"
+
+
+def pp(x, digits: int = 1) -> str:
+    """Fraction difference -> percentage points: 0.012 -> '1.2 pp'."""
+    return NA if _missing(x) else f"{100 * x:,.{digits}f} pp"
+
+
+def usd_m(x, digits: int = 1) -> str:
+    """USD millions -> '$1,364.7m' (negative: '-$27.5m')."""
+    if _missing(x):
+        return NA
+    return f"{'-' if x < 0 else ''}${abs(x):,.{digits}f}m"
+
+
+def usd_bn(x_usd_m, digits: int = 1) -> str:
+    """USD millions -> '$55.6bn'."""
+    if _missing(x_usd_m):
+        return NA
+    return f"{'-' if x_usd_m < 0 else ''}${abs(x_usd_m) / 1000:,.{digits}f}bn"
+
+
+def usd(x, digits: int = 2) -> str:
+    """USD -> '$105.61'."""
+    return NA if _missing(x) else f"{'-' if x < 0 else ''}${abs(x):,.{digits}f}"
+
+
+def ratio(x, digits: int = 2) -> str:
+    """Multiple -> '0.17x'."""
+    return NA if _missing(x) else f"{x:,.{digits}f}x"
+
+
+def date(x) -> str:
+    """Any date-like -> ISO 'YYYY-MM-DD'."""
+    return NA if _missing(x) else pd.Timestamp(x).date().isoformat()
+
+
+def years(x, digits: int = 1) -> str:
+    return NA if _missing(x) else f"{x:,.{digits}f} years"
