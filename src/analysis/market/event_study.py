@@ -305,9 +305,9 @@ def cross_section_tests(panel: EventPanel, tickers: list[str], window: tuple[int
     l2 = window[1] - window[0] + 1
     out = []
 
-    def add(test, stat_p, n=len(ok), car_=mean_car, rb=np.nan):
+    def add(test, stat_p, car_=mean_car, rb=np.nan):
         out.append(
-            {"test": test, "n": n, "statistic": stat_p[0], "p_value": stat_p[1],
+            {"test": test, "n": len(ok), "statistic": stat_p[0], "p_value": stat_p[1],
              "mean_car": car_, "rbar": rb}
         )
 
@@ -358,6 +358,8 @@ def event_study(
     span = (min(w[0] for w in windows), max(w[1] for w in windows))
     car_rows, ev_rows, panels = [], [], {}
     for ev in events.itertuples(index=False):
+        if pd.isna(ev.day0):
+            continue
         panel = event_panel(returns, ev.day0, tickers, market, estimation_window, span, min_obs)
         panels[ev.event_id] = panel
         pooled = getattr(ev, "confidence", "high") in pooled_confidence
@@ -381,8 +383,11 @@ def event_study(
     return EventStudyResult(car_table, by_event, pool_by_kind(by_event), panels)
 
 
-def pool_by_kind(by_event: pd.DataFrame) -> pd.DataFrame:
-    """Combine per-event tests by event kind (in_pooled rows only); see `event_study`."""
+def pool_by_kind(by_event: pd.DataFrame, min_events: int = 3) -> pd.DataFrame:
+    """Combine per-event tests by event kind (in_pooled rows only); see `event_study`.
+
+    portfolio_bmp needs at least `min_events` events (NaN otherwise: a t with 1 df is noise).
+    """
     rows = []
     sel = by_event[by_event["in_pooled"]]
     for (kind, win), g in sel.groupby(["kind", "window"], sort=True):
@@ -393,7 +398,7 @@ def pool_by_kind(by_event: pd.DataFrame) -> pd.DataFrame:
             rows.append({"kind": kind, "window": win, "test": "stouffer_kp", "n_events": len(kp),
                          "statistic": float(z), "p_value": float(2 * stats.norm.sf(abs(z))),
                          "mean_car": float(g.loc[g["test"] == "bmp", "mean_car"].mean())})
-        t, p = bmp_t(pf["statistic"].to_numpy())
+        t, p = bmp_t(pf["statistic"].to_numpy()) if len(pf) >= min_events else (np.nan, np.nan)
         rows.append({"kind": kind, "window": win, "test": "portfolio_bmp", "n_events": len(pf),
                      "statistic": t, "p_value": p, "mean_car": float(pf["mean_car"].mean())})
     return pd.DataFrame(rows, columns=["kind", "window", "test", "n_events", "statistic",

@@ -33,21 +33,26 @@ class Exhibit:
         return {"text/html": self.html(), EXHIBIT_MIME: json.loads(json.dumps(self.data))}
 
     def html(self) -> str:
-        d = self.data
-        cap = f'<figcaption class="exhibit-title">{html.escape(d["title"])}</figcaption>'
-        if d["kind"] == "table":
-            t = d["table"]
-            head = "".join(f'<th class="{a}">{html.escape(c)}</th>' for c, a in zip(t["columns"], t["align"], strict=True))
-            body = "".join(
-                "<tr>" + "".join(f'<td class="{a}">{html.escape(v)}</td>' for v, a in zip(row, t["align"], strict=True)) + "</tr>"
-                for row in t["rows"]
-            )
-            inner = f'<table class="exhibit-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-        else:
-            inner = f'<div class="exhibit-svg">{d["svg"]}</div>'
-        notes = f'<p class="exhibit-notes">{html.escape(d["notes"])}</p>' if d.get("notes") else ""
-        src = f'<p class="exhibit-source">Source: {html.escape(d["source"])}</p>'
-        return f'<figure class="exhibit exhibit-{d["kind"]}">{cap}{inner}{notes}{src}</figure>'
+        return exhibit_html(self.data)
+
+
+def exhibit_html(d: Mapping) -> str:
+    """HTML of an exhibit's JSON content; an optional `label` ("Table 3") prefixes the title."""
+    label = f'<span class="exhibit-label">{html.escape(d["label"])}</span> ' if d.get("label") else ""
+    cap = f'<figcaption class="exhibit-title">{label}{html.escape(d["title"])}</figcaption>'
+    if d["kind"] == "table":
+        t = d["table"]
+        head = "".join(f'<th class="{a}">{html.escape(c)}</th>' for c, a in zip(t["columns"], t["align"], strict=True))
+        body = "".join(
+            "<tr>" + "".join(f'<td class="{a}">{html.escape(v)}</td>' for v, a in zip(row, t["align"], strict=True)) + "</tr>"
+            for row in t["rows"]
+        )
+        inner = f'<table class="exhibit-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    else:
+        inner = f'<div class="exhibit-svg">{d["svg"]}</div>'
+    notes = f'<p class="exhibit-notes">{html.escape(d["notes"])}</p>' if d.get("notes") else ""
+    src = f'<p class="exhibit-source">Source: {html.escape(d["source"])}</p>'
+    return f'<figure class="exhibit exhibit-{d["kind"]}">{cap}{inner}{notes}{src}</figure>'
 
 
 Formatter = Callable[[object], str]

@@ -65,3 +65,10 @@ def to_svg(fig) -> str:
     plt.close(fig)
     svg = buf.getvalue()
     return svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline-ready
+
+
+def plain_log_formatter():
+    """Tick labels like 50, 100, 200 on a log axis (no scientific notation)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{v:,.0f}")

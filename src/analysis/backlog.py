@@ -1,0 +1,494 @@
+"""Backlog conversion: backlog/RPO panel, roll-forward, contract ledger, guidance history, delay scenario.
+
+Two measures are kept strictly apart everywhere in this module:
+
+- **revenue backlog** (`basis="revenue_backlog"`): company-defined, RPO plus other committed
+  amounts (e.g. the NVIDIA capacity agreement, OpenAI before its accounting was settled);
+- **RPO** (`basis="rpo"`): remaining performance obligations under ASC 606.
+
+No function adds, subtracts or compares one with the other; a roll-forward is computed for one
+measure at a time. Money in USD millions, shares of a balance as fractions (0.58 = 58%), dates as
+``datetime64``, quarters as labels ``"2025Q3"`` (calendar = fiscal quarters). Balance-sheet values
+at 31 December are filed under the fiscal year (``FY2025``); they are mapped to the Q4 column here
+(one cell per quarter: a figure filed under both ``FY2025`` and ``2025Q4`` is one candidate set,
+never counted twice). Where several sources give a figure for the same cell, the one with the
+highest confidence is used (then source kind: filing > press release > transcript > secondary >
+news; then a row filed under the quarter itself; then the earliest publication); the others are
+listed in ``alternatives`` with their values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+CONF_RANK = {"high": 3, "medium": 2, "low": 1}
+KIND_RANK = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
+DAYS_PER_YEAR = 365.25
+DAYS_PER_QUARTER = DAYS_PER_YEAR / 4
+
+# metric in fundamentals.csv -> (basis, column name in the wide panel, unit after conversion)
+BACKLOG_METRICS: dict[str, tuple[str, str, str]] = {
+    "revenue_backlog": ("revenue_backlog", "revenue_backlog", "usd_m"),
+    "revenue_backlog_within_24m_pct": ("revenue_backlog", "revenue_backlog_within_24m_share", "fraction"),
+    "revenue_backlog_within_48m_pct": ("revenue_backlog", "revenue_backlog_within_48m_share", "fraction"),
+    "rpo_total": ("rpo", "rpo_total", "usd_m"),
+    "rpo_within_24m_pct": ("rpo", "rpo_within_24m_share", "fraction"),
+    "rpo_months_25_48_pct": ("rpo", "rpo_months_25_48_share", "fraction"),
+}
+MEASURES = {"revenue_backlog": "revenue_backlog", "rpo": "rpo_total"}
+
+
+# ---- quarter labels ----------------------------------------------------------------------
+
+def quarter_label(ts) -> str:
+    """Timestamp -> calendar quarter label: 2025-09-30 -> '2025Q3'."""
+    ts = pd.Timestamp(ts)
+    return f"{ts.year}Q{(ts.month - 1) // 3 + 1}"
+
+
+def shift_quarter(label: str, n: int) -> str:
+    """'2025Q3' shifted by n quarters: ('2025Q3', 1) -> '2025Q4'; ('2025Q1', -1) -> '2024Q4'."""
+    y, q = int(label[:4]), int(label[-1])
+    k = y * 4 + (q - 1) + n
+    return f"{k // 4}Q{k % 4 + 1}"
+
+
+def quarter_end(label: str) -> pd.Timestamp:
+    """Last day of a quarter label: '2025Q3' -> 2025-09-30."""
+    return pd.Period(label, freq="Q").end_time.normalize()
+
+
+# ---- picking one figure per cell -----------------------------------------------------------
+
+def _rank_frame(rows: pd.DataFrame, quarter_col: str = "quarter") -> pd.DataFrame:
+    r = rows.assign(
+        _conf=rows["confidence"].map(CONF_RANK).fillna(0),
+        _kind=rows["source_kind"].map(KIND_RANK).fillna(0),
+        _own=(rows["period"] == rows[quarter_col]).astype(int),
+        _dated=rows["published"].notna().astype(int),
+    )
+    return r.sort_values(["_conf", "_kind", "_own", "_dated", "published", "line"],
+                         ascending=[False, False, False, False, True, True], na_position="last")
+
+
+def _alternatives(ranked: pd.DataFrame, unit_scale: float = 1.0) -> str:
+    rest = ranked.iloc[1:]
+    return "; ".join(
+        f"{r.source} {r.value * unit_scale:,.4g} ({r.confidence}, {r.period})" for r in rest.itertuples()
+    )
+
+
+def stock_rows(fund: pd.DataFrame, metrics) -> pd.DataFrame:
+    """Rows of balance-type (stock) `metrics` with a `quarter` column = quarter of `period_end`.
+
+    A year-end figure filed under ``FY2025`` lands in ``2025Q4``, like one filed under ``2025Q4``.
+    """
+    rows = fund[fund["metric"].isin(list(metrics))].copy()
+    rows["quarter"] = [quarter_label(t) for t in rows["period_end"]]
+    return rows
+
+
+def backlog_panel(fund: pd.DataFrame) -> pd.DataFrame:
+    """Backlog and RPO by quarter, long format: one row per (quarter, metric), best source.
+
+    `fund` = `load_fundamentals(as_of=...)`. Columns: quarter, period_end, basis
+    ('revenue_backlog' = company-defined, 'rpo' = ASC 606), metric (name in fundamentals.csv),
+    column (name in `backlog_wide`), value (USD m; `_pct` metrics converted to fractions),
+    unit ('usd_m' or 'fraction'), filed_under (period of the chosen row, e.g. 'FY2025'), source,
+    source_kind, confidence, published, undated, n_sources, alternatives (other sources' values,
+    in the source's unit), sources_agree (all candidates equal), note.
+    """
+    rows = stock_rows(fund, BACKLOG_METRICS)
+    out = []
+    for (q, metric), g in rows.groupby(["quarter", "metric"], sort=True):
+        ranked = _rank_frame(g)
+        best = ranked.iloc[0]
+        basis, col, unit = BACKLOG_METRICS[metric]
+        scale = 0.01 if unit == "fraction" else 1.0
+        out.append({
+            "quarter": q, "period_end": quarter_end(q), "basis": basis, "metric": metric, "column": col,
+            "value": float(best["value"]) * scale, "unit": unit, "filed_under": best["period"],
+            "source": best["source"], "source_kind": best["source_kind"], "confidence": best["confidence"],
+            "published": best["published"], "undated": bool(best["undated"]),
+            "n_sources": int(len(ranked)), "alternatives": _alternatives(ranked),
+            "sources_agree": bool((ranked["value"] == best["value"]).all()),
+            "note": best["note"] if isinstance(best["note"], str) else "",
+        })
+    cols = ["quarter", "period_end", "basis", "metric", "column", "value", "unit", "filed_under", "source",
+            "source_kind", "confidence", "published", "undated", "n_sources", "alternatives",
+            "sources_agree", "note"]
+    df = pd.DataFrame(out, columns=cols)
+    return df.sort_values(["basis", "metric", "quarter"]).reset_index(drop=True)
+
+
+def backlog_wide(panel: pd.DataFrame, with_sources: bool = True) -> pd.DataFrame:
+    """The panel as one row per quarter (column 'quarter'): revenue_backlog (USD m) and its
+    timing shares, then rpo_total (USD m) and its timing shares (fractions); with `with_sources`,
+    a `<column>_source` and `<column>_confidence` after each value. Missing cells stay NaN."""
+    quarters = sorted(panel["quarter"].unique())
+    out = pd.DataFrame({"quarter": quarters})
+    for metric, (_, col, _) in BACKLOG_METRICS.items():
+        sub = panel[panel["metric"] == metric].set_index("quarter")
+        out[col] = out["quarter"].map(sub["value"]).astype(float)
+        if with_sources:
+            out[col + "_source"] = out["quarter"].map(sub["source"]).astype(object)
+            out[col + "_confidence"] = out["quarter"].map(sub["confidence"]).astype(object)
+    return out
+
+
+def measure_series(panel: pd.DataFrame, basis: str) -> pd.DataFrame:
+    """One measure's balances by quarter: quarter, value (USD m), source, confidence, published.
+
+    `basis` = 'revenue_backlog' or 'rpo'. Only that measure's rows are returned."""
+    if basis not in MEASURES:
+        raise ValueError(f"basis must be one of {sorted(MEASURES)}, not {basis!r}")
+    sub = panel[(panel["basis"] == basis) & (panel["metric"] == MEASURES[basis])]
+    return sub[["quarter", "value", "source", "confidence", "published"]].reset_index(drop=True)
+
+
+def stock_figure(fund: pd.DataFrame, metric: str, quarter: str, fallback_back: int = 0) -> dict:
+    """Best figure of a stock `metric` (e.g. contracted_power_mw) at the end of `quarter`.
+
+    With `fallback_back` > 0, the latest earlier quarter (up to that many back) is used when the
+    quarter itself has none; the dict says which quarter was used. Keys: value, unit, quarter,
+    source, source_kind, confidence, published, note, reason (why missing; '' when found).
+    """
+    rows = stock_rows(fund, [metric])
+    for k in range(0, fallback_back + 1):
+        q = shift_quarter(quarter, -k)
+        g = rows[rows["quarter"] == q]
+        if len(g):
+            b = _rank_frame(g).iloc[0]
+            return {"value": float(b["value"]), "unit": b["unit"], "quarter": q, "source": b["source"],
+                    "source_kind": b["source_kind"], "confidence": b["confidence"],
+                    "published": b["published"], "note": b["note"] if isinstance(b["note"], str) else "",
+                    "reason": ""}
+    return {"value": math.nan, "unit": None, "quarter": None, "source": None, "source_kind": None,
+            "confidence": None, "published": pd.NaT, "note": "",
+            "reason": f"no {metric} at or up to {fallback_back} quarters before {quarter}"}
+
+
+# ---- roll-forward ---------------------------------------------------------------------------
+
+def revenue_frame(panel) -> pd.DataFrame:
+    """Quarterly revenue with provenance from an `analysis.fundamentals.quarterly_panel` Panel.
+
+    Returns quarter, revenue (USD m), revenue_source, revenue_confidence, revenue_derived."""
+    vals = panel.values["revenue"]
+    prov = panel.provenance[panel.provenance["metric"] == "revenue"].set_index("quarter")
+    out = pd.DataFrame({"quarter": [str(q) for q in vals.index], "revenue": vals.to_numpy(dtype=float)})
+    out["revenue_source"] = out["quarter"].map(prov["source"]).astype(object)
+    out["revenue_confidence"] = out["quarter"].map(prov["confidence"]).astype(object)
+    out["revenue_derived"] = out["quarter"].map(prov["derived"]).fillna(False).astype(bool)
+    return out
+
+
+def _min_conf(*levels) -> str | None:
+    ranks = [CONF_RANK[c] for c in levels if isinstance(c, str) and c in CONF_RANK]
+    if len(ranks) < len(levels):
+        return None
+    inv = {v: k for k, v in CONF_RANK.items()}
+    return inv[min(ranks)]
+
+
+def rollforward(panel: pd.DataFrame, revenue: pd.DataFrame, basis: str = "revenue_backlog") -> pd.DataFrame:
+    """Backlog roll-forward for one measure (`basis` 'revenue_backlog' or 'rpo'), by quarter.
+
+    `revenue`: quarter, revenue (USD m), revenue_source, revenue_confidence, revenue_derived
+    (see `revenue_frame`). For each quarter t with a balance:
+
+    - bookings = backlog(t) - backlog(t-1) + revenue(t): implied gross bookings, USD m (it nets
+      out cancellations, re-measurements and contract changes, so it is *implied*, not reported);
+    - book_to_bill = bookings / revenue(t) (ratio);
+    - coverage_years = backlog(t) / (4 x revenue(t)) (years of current quarterly revenue);
+    - conversion = revenue(t) / backlog(t-1) (fraction of the opening balance recognised in a quarter).
+
+    backlog(t-1) must be the immediately preceding quarter; when it or revenue(t) is missing the
+    measures are NaN and `reason` says why (never filled). `confidence` = lowest of the inputs.
+    """
+    bal = measure_series(panel, basis).set_index("quarter")
+    rev = revenue.set_index("quarter")
+    rows = []
+    for q in sorted(bal.index):
+        p = shift_quarter(q, -1)
+        b = float(bal.at[q, "value"])
+        has_prev = p in bal.index
+        bp = float(bal.at[p, "value"]) if has_prev else math.nan
+        has_rev = q in rev.index and pd.notna(rev.at[q, "revenue"])
+        r = float(rev.at[q, "revenue"]) if has_rev else math.nan
+        reasons = []
+        if not has_prev:
+            reasons.append(f"no {basis} balance at {p}")
+        if not has_rev:
+            reasons.append(f"no revenue for {q}")
+        bookings = b - bp + r
+        rows.append({
+            "quarter": q, "basis": basis, "backlog": b, "backlog_source": bal.at[q, "source"],
+            "backlog_confidence": bal.at[q, "confidence"],
+            "backlog_prev": bp, "backlog_prev_source": bal.at[p, "source"] if has_prev else None,
+            "backlog_prev_confidence": bal.at[p, "confidence"] if has_prev else None,
+            "revenue": r, "revenue_source": rev.at[q, "revenue_source"] if has_rev else None,
+            "revenue_confidence": rev.at[q, "revenue_confidence"] if has_rev else None,
+            "revenue_derived": bool(rev.at[q, "revenue_derived"]) if has_rev else False,
+            "bookings": bookings,
+            "book_to_bill": bookings / r if has_rev and r != 0 else math.nan,
+            "coverage_years": b / (4 * r) if has_rev and r > 0 else math.nan,
+            "conversion": r / bp if has_prev and bp > 0 else math.nan,
+            "confidence": _min_conf(bal.at[q, "confidence"],
+                                    bal.at[p, "confidence"] if has_prev else None,
+                                    rev.at[q, "revenue_confidence"] if has_rev else None),
+            "reason": "; ".join(reasons),
+        })
+    cols = ["quarter", "basis", "backlog", "backlog_source", "backlog_confidence", "backlog_prev",
+            "backlog_prev_source", "backlog_prev_confidence", "revenue", "revenue_source",
+            "revenue_confidence", "revenue_derived", "bookings", "book_to_bill", "coverage_years",
+            "conversion", "confidence", "reason"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def latest_complete(rf: pd.DataFrame, col: str = "book_to_bill") -> pd.Series | None:
+    """The latest roll-forward row where `col` is not missing (None if there is none)."""
+    ok = rf[rf[col].notna()]
+    return None if ok.empty else ok.iloc[-1]
+
+
+# ---- contract ledger ------------------------------------------------------------------------
+
+BOOKING_KINDS = ("customer_contract", "capacity_agreement")
+
+
+@dataclass
+class ContractLedger:
+    """Announced contracts against implied bookings.
+
+    by_quarter: quarter, bookings (implied, USD m), bookings_confidence, announced_usd_m (sum of
+    dated customer/capacity contracts announced in the quarter), n_contracts, counterparties,
+    explained_share (announced / bookings, fraction; NaN when bookings are missing or <= 0).
+    contracts: each dated booking-type contract with its quarter of announcement.
+    undated: booking-type contracts without an announced date (never placed in a quarter).
+    other: rows that are not bookings (acquisitions, terminations).
+    """
+
+    by_quarter: pd.DataFrame
+    contracts: pd.DataFrame
+    undated: pd.DataFrame
+    other: pd.DataFrame
+    sources: list = field(default_factory=list)
+
+
+def contract_ledger(contracts: pd.DataFrame, rf: pd.DataFrame) -> ContractLedger:
+    """Announced customer contracts by quarter of announcement vs implied bookings of `rf`.
+
+    `contracts` = `load_contracts(as_of=...)` (values are 'up to' amounts, USD m); `rf` = a
+    `rollforward` table (one basis). A contract's quarter is the quarter of its `announced` date,
+    which can differ from the quarter it was signed and booked (see each row's `note`). Contracts
+    with no announced date are listed in `undated`, never guessed into a quarter.
+    """
+    c = contracts.copy()
+    keep = ["announced", "counterparty", "kind", "value_usd_m", "source", "source_kind", "note"]
+    is_booking = c["kind"].isin(BOOKING_KINDS)
+    dated = c[is_booking & c["announced"].notna()].copy()
+    dated["quarter"] = [quarter_label(t) for t in dated["announced"]]
+    dated = dated[["quarter", *keep]].sort_values("announced").reset_index(drop=True)
+    undated = c[is_booking & c["announced"].isna()][keep].reset_index(drop=True)
+    other = c[~is_booking][keep].reset_index(drop=True)
+
+    quarters = sorted(set(rf["quarter"]) | set(dated["quarter"]))
+    bk = rf.set_index("quarter")
+    rows = []
+    for q in quarters:
+        g = dated[dated["quarter"] == q]
+        ann = float(g["value_usd_m"].sum()) if len(g) else 0.0
+        b = float(bk.at[q, "bookings"]) if q in bk.index else math.nan
+        rows.append({
+            "quarter": q, "bookings": b,
+            "bookings_confidence": bk.at[q, "confidence"] if q in bk.index else None,
+            "announced_usd_m": ann, "n_contracts": int(len(g)),
+            "counterparties": ", ".join(f"{r.counterparty} ({r.source})" for r in g.itertuples()),
+            "explained_share": ann / b if pd.notna(b) and b > 0 else math.nan,
+        })
+    by_q = pd.DataFrame(rows, columns=["quarter", "bookings", "bookings_confidence", "announced_usd_m",
+                                       "n_contracts", "counterparties", "explained_share"])
+    srcs = list(dict.fromkeys([*dated["source"], *undated["source"]]))
+    return ContractLedger(by_quarter=by_q, contracts=dated, undated=undated, other=other, sources=srcs)
+
+
+# ---- guidance -------------------------------------------------------------------------------
+
+def guidance_history(fund: pd.DataFrame, metric: str = "revenue", actuals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every guidance range for `metric` by guided period and publication date, vs the outcome.
+
+    `fund` = `load_fundamentals(as_of=...)` (so only guidance public by `as_of` is seen); rows
+    `<metric>_guidance_low/high` are paired by (period, published); when several sources gave the
+    same bound on the same day the highest-confidence one is used. `actuals`: period, actual
+    (USD m), actual_source, actual_confidence, actual_derived (e.g. from `actuals_for`); outcomes
+    not yet public are NaN. Columns: period, published, low, high, mid (USD m), source,
+    confidence, revision (mid minus the previous guidance mid for the same period, USD m; NaN
+    for the first), revision_kind ('initial'; 'unchanged' = same range; else 'cut'/'raised' by the mid;
+    'narrowed/widened' = same mid),
+    is_latest (last guidance for the period), actual..., outcome ('below', 'within', 'above'
+    the range; '' when no actual), surprise_vs_mid (actual / mid - 1, fraction).
+    """
+    g = fund[fund["metric"].isin([f"{metric}_guidance_low", f"{metric}_guidance_high"])
+             & fund["published"].notna()].copy()
+    g["bound"] = np.where(g["metric"].str.endswith("_low"), "low", "high")
+    rows = []
+    for (period, pub), grp in g.groupby(["period", "published"], sort=True):
+        rec = {"period": period, "published": pub}
+        srcs, confs = [], []
+        for bound in ("low", "high"):
+            sub = grp[grp["bound"] == bound]
+            if sub.empty:
+                rec[bound] = math.nan
+                continue
+            b = _rank_frame(sub.assign(quarter=sub["period"])).iloc[0]
+            rec[bound] = float(b["value"])
+            srcs.append(b["source"])
+            confs.append(b["confidence"])
+        rec["mid"] = (rec["low"] + rec["high"]) / 2
+        rec["source"] = ", ".join(dict.fromkeys(srcs))
+        rec["confidence"] = _min_conf(*confs) if confs else None
+        rec["period_end"] = grp["period_end"].iloc[0]
+        rows.append(rec)
+    cols = ["period", "period_end", "published", "low", "high", "mid", "source", "confidence"]
+    df = pd.DataFrame(rows, columns=cols).sort_values(["period_end", "period", "published"]).reset_index(drop=True)
+    prev_mid = df.groupby("period")["mid"].shift(1)
+    prev_low = df.groupby("period")["low"].shift(1)
+    prev_high = df.groupby("period")["high"].shift(1)
+    df["revision"] = df["mid"] - prev_mid
+    kind = []
+    for r, pm, pl, ph in zip(df.itertuples(), prev_mid, prev_low, prev_high, strict=True):
+        if pd.isna(pm):
+            kind.append("initial")
+        elif r.low == pl and r.high == ph:
+            kind.append("unchanged")
+        elif r.mid < pm:
+            kind.append("cut")
+        elif r.mid > pm:
+            kind.append("raised")
+        else:
+            kind.append("narrowed/widened")
+    df["revision_kind"] = kind
+    df["is_latest"] = ~df.duplicated("period", keep="last")
+    if actuals is None:
+        actuals = pd.DataFrame(columns=["period", "actual", "actual_source", "actual_confidence", "actual_derived"])
+    a = actuals.set_index("period")
+    for c in ("actual", "actual_source", "actual_confidence", "actual_derived"):
+        df[c] = df["period"].map(a[c]) if len(a) else pd.Series([None] * len(df), dtype=object)
+    df["actual"] = df["actual"].astype(float)
+    df["outcome"] = [
+        "" if pd.isna(x) else ("below" if x < lo else ("above" if x > hi else "within"))
+        for x, lo, hi in zip(df["actual"], df["low"], df["high"], strict=True)
+    ]
+    df["surprise_vs_mid"] = df["actual"] / df["mid"] - 1
+    return df
+
+
+def guidance_as_of(history: pd.DataFrame, period: str, date) -> pd.Series | None:
+    """The guidance for `period` in force on `date`: the last one published on or before it."""
+    h = history[(history["period"] == period) & (history["published"] <= pd.Timestamp(date))]
+    return None if h.empty else h.iloc[-1]
+
+
+def actuals_for(fund: pd.DataFrame, periods, metric: str = "revenue") -> pd.DataFrame:
+    """Outcomes for guided `periods` via `analysis.fundamentals.figure` (best confidence; FY or
+    quarter as filed; derived Q4 marked). Returns period, actual (USD m), actual_source,
+    actual_confidence, actual_derived, actual_reason; missing outcomes are NaN with a reason."""
+    from .fundamentals import figure
+
+    rows = []
+    for p in dict.fromkeys(periods):
+        f = figure(fund, metric, p)
+        rows.append({"period": p, "actual": f.get("value", math.nan), "actual_source": f.get("source"),
+                     "actual_confidence": f.get("confidence"), "actual_derived": bool(f.get("derived") or False),
+                     "actual_reason": f.get("reason") or ""})
+    return pd.DataFrame(rows, columns=["period", "actual", "actual_source", "actual_confidence",
+                                       "actual_derived", "actual_reason"])
+
+
+# ---- delay scenario -----------------------------------------------------------------------------
+
+@dataclass
+class DelayScenario:
+    """A scenario built on stated assumptions (see `assumptions`), not a forecast.
+
+    table: one row per quarter after the start: quarter_offset (1 = first affected quarter),
+    quarter (label, if a start quarter was given), delay_days_in_quarter, affected_revenue_base
+    (USD m a quarter the affected contracts would recognise on time), revenue_shifted (USD m moved
+    out of the quarter), revenue_shifted_cum, interest_during_delay (USD m of interest carried on
+    the affected share of debt while the capacity earns nothing), label ('scenario').
+    totals: revenue_shifted, interest_during_delay, recovered_after_quarter (offset of the quarter in
+    which the shifted revenue is recognised again, at the end of the term), affected_backlog.
+    """
+
+    table: pd.DataFrame
+    totals: dict
+    assumptions: dict
+
+
+def delay_scenario(delay_days: float, affected_share: float, contract_term_years: float, backlog: float,
+                   effective_rate: float, debt: float, n_quarters: int = 4, start_quarter: str | None = None,
+                   label: str = "scenario") -> DelayScenario:
+    """Revenue shifted by a delivery delay under straight-line recognition, and interest meanwhile.
+
+    Assumptions (stated in the output): a share `affected_share` (fraction) of `backlog` (USD m)
+    is recognised straight-line over `contract_term_years` from the start of quarter 1; a delay of
+    `delay_days` moves the whole recognition window later by that many days, so each quarter k
+    (k = 1..n_quarters, each DAYS_PER_QUARTER = 365.25/4 days long) loses
+    base x clip((delay_days - (k-1) x Q) / Q, 0, 1) of revenue, where base = affected backlog /
+    (4 x term); the total shifted (base x delay_days / Q) is recognised after the original term
+    ends, not lost (take-or-pay contracts assumed intact). Meanwhile the debt financing the
+    affected capacity (`affected_share` x `debt`, USD m) accrues interest at `effective_rate`
+    (annual fraction) for the delayed days in each quarter.
+    """
+    if delay_days < 0 or not 0 <= affected_share <= 1 or contract_term_years <= 0:
+        raise ValueError("delay_days >= 0, 0 <= affected_share <= 1 and contract_term_years > 0 required")
+    affected = affected_share * backlog
+    base = affected / (4 * contract_term_years)
+    q = DAYS_PER_QUARTER
+    term_quarters = 4 * contract_term_years
+    rows, cum = [], 0.0
+    for k in range(1, n_quarters + 1):
+        days = float(np.clip(delay_days - (k - 1) * q, 0, q))
+        in_term = (k - 1) < term_quarters
+        shifted = base * days / q if in_term else 0.0
+        cum += shifted
+        interest = affected_share * debt * effective_rate * days / DAYS_PER_YEAR
+        rows.append({"quarter_offset": k, "quarter": shift_quarter(start_quarter, k - 1) if start_quarter else None,
+                     "delay_days_in_quarter": days, "affected_revenue_base": base if in_term else 0.0,
+                     "revenue_shifted": shifted, "revenue_shifted_cum": cum,
+                     "interest_during_delay": interest, "label": label})
+    table = pd.DataFrame(rows)
+    total_shift = base * min(delay_days, term_quarters * q) / q
+    totals = {
+        "affected_backlog": affected, "affected_revenue_base": base,
+        "revenue_shifted": total_shift,
+        "revenue_shifted_in_window": float(table["revenue_shifted"].sum()),
+        "interest_during_delay": affected_share * debt * effective_rate * delay_days / DAYS_PER_YEAR,
+        "recovered_after_quarter": int(math.ceil(term_quarters)),
+    }
+    assumptions = {"delay_days": delay_days, "affected_share": affected_share,
+                   "contract_term_years": contract_term_years, "backlog_usd_m": backlog,
+                   "effective_rate": effective_rate, "debt_usd_m": debt, "n_quarters": n_quarters,
+                   "start_quarter": start_quarter, "recognition": "straight-line over the term",
+                   "label": label}
+    return DelayScenario(table=table, totals=totals, assumptions=assumptions)
+
+
+def denton_affected_share(fund: pd.DataFrame, quarter: str, site_mw: float, fallback_back: int = 4) -> dict:
+    """Default affected share = `site_mw` / contracted power at the end of `quarter` (fraction).
+
+    Contracted power comes from `contracted_power_mw` (best source; latest earlier quarter when
+    the quarter has none, up to `fallback_back` back). Returns share, site_mw, contracted_mw,
+    contracted_quarter, source, confidence, lower_bound (the contracted figure was stated as
+    'more than X': the share is then an upper bound), reason.
+    """
+    f = stock_figure(fund, "contracted_power_mw", quarter, fallback_back=fallback_back)
+    lower = "lower bound" in f["note"] or "more than" in f["note"]
+    share = site_mw / f["value"] if pd.notna(f["value"]) and f["value"] > 0 else math.nan
+    return {"share": share, "site_mw": site_mw, "contracted_mw": f["value"], "contracted_quarter": f["quarter"],
+            "source": f["source"], "confidence": f["confidence"], "lower_bound": lower, "reason": f["reason"]}
