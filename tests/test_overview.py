@@ -1,0 +1,94 @@
+"""The overview notebook end to end: papermill with non-default parameters, results checked
+against figures computed here independently from the raw CSV (csv module, no project code)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from analysis import paths
+
+ROOT = paths.ROOT
+
+
+def _bars(ticker: str, as_of: date) -> list[dict]:
+    with open(ROOT / "data" / "prices" / f"{ticker}.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if date.fromisoformat(r["date"]) <= as_of]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def overview_as_of_2025_11_10(tmp_path_factory):
+    import papermill as pm
+
+    out = tmp_path_factory.mktemp("overview")
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "00_overview.ipynb"), str(out / "executed.ipynb"),
+        parameters={"as_of": "2025-11-10", "tickers": ["CRWV", "SPY", "NVDA"], "benchmark": "SPY",
+                    "results_dir": str(out)},
+        cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
+    )
+    return json.loads((out / "00_overview.json").read_text())
+
+
+def test_overview_key_data_matches_raw_prices(overview_as_of_2025_11_10):
+    res = overview_as_of_2025_11_10
+    v = {k: e["value"] for k, e in res["values"].items()}
+    bars = _bars("CRWV", date(2025, 11, 10))
+    closes = [(r["date"], float(r["close"])) for r in bars]
+    last_d, last_c = closes[-1]
+    first_d, first_c = closes[0]
+    assert last_d == "2025-11-10" and round(last_c, 2) == 105.61  # PROVENANCE.md: close 105.61 on 2025-11-10
+    assert v["last_date"] == last_d and v["last_close"] == pytest.approx(last_c, abs=1e-9)
+    assert v["ipo_date"] == first_d == "2025-03-28" and v["first_close"] == pytest.approx(40.0)
+    assert v["change_since_ipo"] == pytest.approx(last_c / first_c - 1, rel=1e-12)
+    rec_d, rec_c = max(closes, key=lambda x: x[1])
+    assert (rec_d, round(rec_c, 2)) == ("2025-06-20", 183.58)  # record close per PROVENANCE.md
+    assert v["record_close_date"] == rec_d and v["record_close"] == pytest.approx(rec_c)
+    assert v["drawdown_from_record"] == pytest.approx(last_c / rec_c - 1, rel=1e-12)
+    start = date(2025, 11, 10) - timedelta(days=365)
+    win = [r for r in bars if date.fromisoformat(r["date"]) > start]
+    assert v["high_52w"] == pytest.approx(max(float(r["high"]) for r in win))
+    assert v["low_52w"] == pytest.approx(min(float(r["low"]) for r in win))
+
+
+def test_overview_total_returns_and_params(overview_as_of_2025_11_10):
+    res = overview_as_of_2025_11_10
+    assert res["as_of"] == "2025-11-10" and res["params"]["tickers"] == ["CRWV", "SPY", "NVDA"]
+    v = {k: e["value"] for k, e in res["values"].items()}
+    # NVDA paid cash dividends in the window: total return = product of (close_t + div_t) / close_{t-1}
+    with open(ROOT / "data" / "prices" / "dividends.csv", newline="") as fh:
+        divs = {(r["ticker"], r["ex_date"]): float(r["dividend"]) for r in csv.DictReader(fh)}
+    for t in ("CRWV", "SPY", "NVDA"):
+        bars = [r for r in _bars(t, date(2025, 11, 10)) if r["date"] >= "2025-03-28"]
+        growth = 1.0
+        for prev, cur in zip(bars, bars[1:], strict=False):
+            growth *= (float(cur["close"]) + divs.get((t, cur["date"]), 0.0)) / float(prev["close"])
+        assert v[f"tr_since_ipo_{t}"] == pytest.approx(growth - 1, rel=1e-10), t
+    # point in time: nothing after the as-of date
+    rebased = res["tables"]["rebased"]
+    assert max(r[0] for r in rebased["rows"]) == "2025-11-10"
+    assert all(r[1] <= "2025-11-10" for r in res["tables"]["events_marked"]["rows"])
+
+
+def test_source_notebooks_are_committed_without_outputs():
+    for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert not [c for c in code if c.get("outputs") or c.get("execution_count")], f"{nb_path.name}: run `make strip`"
+        tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{nb_path.name}: exactly one cell tagged 'parameters'"
+        params_src = "".join(tagged[0]["source"])
+        assert "as_of" in params_src and "results_dir" in params_src, nb_path.name
+
+
+def test_environment_yml_matches_the_lock():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "environment_yml.py"), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
