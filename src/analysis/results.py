@@ -29,7 +29,7 @@ from . import paths
 
 def _jsonable(x):
     """Plain JSON value: NaN/NaT/None -> None, numpy scalars -> Python, dates -> ISO strings."""
-    if x is None:
+    if x is None or x is pd.NaT:
         return None
     if isinstance(x, pd.Timestamp):
         return None if pd.isna(x) else (x.date().isoformat() if x == x.normalize() else x.isoformat())
