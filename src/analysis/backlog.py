@@ -13,8 +13,8 @@ at 31 December are filed under the fiscal year (``FY2025``); they are mapped to 
 (one cell per quarter: a figure filed under both ``FY2025`` and ``2025Q4`` is one candidate set,
 never counted twice). Where several sources give a figure for the same cell, the one with the
 highest confidence is used (then source kind: filing > press release > transcript > secondary >
-news; then a row filed under the quarter itself; then the earliest publication); the others are
-listed in ``alternatives`` with their values.
+news; then the earliest publication, undated last; then file line: the rule of
+`analysis.fundamentals.best_figures`); the others are listed in ``alternatives`` with their values.
 """
 
 from __future__ import annotations
@@ -64,21 +64,24 @@ def quarter_end(label: str) -> pd.Timestamp:
 
 # ---- picking one figure per cell -----------------------------------------------------------
 
-def _rank_frame(rows: pd.DataFrame, quarter_col: str = "quarter") -> pd.DataFrame:
+def _rank_frame(rows: pd.DataFrame) -> pd.DataFrame:
     r = rows.assign(
         _conf=rows["confidence"].map(CONF_RANK).fillna(0),
         _kind=rows["source_kind"].map(KIND_RANK).fillna(0),
-        _own=(rows["period"] == rows[quarter_col]).astype(int),
         _dated=rows["published"].notna().astype(int),
     )
-    return r.sort_values(["_conf", "_kind", "_own", "_dated", "published", "line"],
-                         ascending=[False, False, False, False, True, True], na_position="last")
+    return r.sort_values(["_conf", "_kind", "_dated", "published", "line"],
+                         ascending=[False, False, False, True, True], na_position="last")
+
+
+def _plain(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.3f}"
 
 
 def _alternatives(ranked: pd.DataFrame, unit_scale: float = 1.0) -> str:
     rest = ranked.iloc[1:]
     return "; ".join(
-        f"{r.source} {r.value * unit_scale:,.4g} ({r.confidence}, {r.period})" for r in rest.itertuples()
+        f"{r.source} {_plain(r.value * unit_scale)} ({r.confidence}, {r.period})" for r in rest.itertuples()
     )
 
 
@@ -138,6 +141,38 @@ def backlog_wide(panel: pd.DataFrame, with_sources: bool = True) -> pd.DataFrame
             out[col + "_source"] = out["quarter"].map(sub["source"]).astype(object)
             out[col + "_confidence"] = out["quarter"].map(sub["confidence"]).astype(object)
     return out
+
+
+TIMING_WINDOWS = {  # metric -> (window label, years the window spans)
+    "revenue_backlog_within_24m_pct": ("months 1-24", 2.0),
+    "revenue_backlog_within_48m_pct": ("months 1-48", 4.0),
+    "rpo_within_24m_pct": ("months 1-24", 2.0),
+    "rpo_months_25_48_pct": ("months 25-48", 2.0),
+}
+
+
+def timing_amounts(panel: pd.DataFrame) -> pd.DataFrame:
+    """Disclosed timing shares turned into amounts, each against its own measure's balance.
+
+    One row per (quarter, timing metric) with a balance of the same basis and quarter: quarter,
+    basis, window, share (fraction), balance (USD m), amount = share x balance (USD m), per_year =
+    amount / years in the window (USD m a year), sources (share; balance), confidence (lowest),
+    derived (always True: computed here, not reported).
+    """
+    rows = []
+    for r in panel[panel["metric"].isin(list(TIMING_WINDOWS))].itertuples():
+        bal = panel[(panel["metric"] == MEASURES[r.basis]) & (panel["quarter"] == r.quarter)]
+        if bal.empty:
+            continue
+        b = bal.iloc[0]
+        window, yrs = TIMING_WINDOWS[r.metric]
+        amount = r.value * float(b["value"])
+        rows.append({"quarter": r.quarter, "basis": r.basis, "window": window, "share": r.value,
+                     "balance": float(b["value"]), "amount": amount, "per_year": amount / yrs,
+                     "sources": f"{r.source}; {b['source']}", "confidence": _min_conf(r.confidence, b["confidence"]),
+                     "derived": True})
+    return pd.DataFrame(rows, columns=["quarter", "basis", "window", "share", "balance", "amount", "per_year",
+                                       "sources", "confidence", "derived"])
 
 
 def measure_series(panel: pd.DataFrame, basis: str) -> pd.DataFrame:
@@ -345,7 +380,7 @@ def guidance_history(fund: pd.DataFrame, metric: str = "revenue", actuals: pd.Da
             if sub.empty:
                 rec[bound] = math.nan
                 continue
-            b = _rank_frame(sub.assign(quarter=sub["period"])).iloc[0]
+            b = _rank_frame(sub).iloc[0]
             rec[bound] = float(b["value"])
             srcs.append(b["source"])
             confs.append(b["confidence"])
@@ -398,12 +433,14 @@ def actuals_for(fund: pd.DataFrame, periods, metric: str = "revenue") -> pd.Data
     """Outcomes for guided `periods` via `analysis.fundamentals.figure` (best confidence; FY or
     quarter as filed; derived Q4 marked). Returns period, actual (USD m), actual_source,
     actual_confidence, actual_derived, actual_reason; missing outcomes are NaN with a reason."""
-    from .fundamentals import figure
+    from .fundamentals import best_figures, figure
 
+    best = best_figures(fund)
     rows = []
     for p in dict.fromkeys(periods):
-        f = figure(fund, metric, p)
-        rows.append({"period": p, "actual": f.get("value", math.nan), "actual_source": f.get("source"),
+        f = figure(fund, metric, p, best=best)
+        v = f.get("value")
+        rows.append({"period": p, "actual": math.nan if v is None else float(v), "actual_source": f.get("source"),
                      "actual_confidence": f.get("confidence"), "actual_derived": bool(f.get("derived") or False),
                      "actual_reason": f.get("reason") or ""})
     return pd.DataFrame(rows, columns=["period", "actual", "actual_source", "actual_confidence",
@@ -420,9 +457,13 @@ class DelayScenario:
     quarter (label, if a start quarter was given), delay_days_in_quarter, affected_revenue_base
     (USD m a quarter the affected contracts would recognise on time), revenue_shifted (USD m moved
     out of the quarter), revenue_shifted_cum, interest_during_delay (USD m of interest carried on
-    the affected share of debt while the capacity earns nothing), label ('scenario').
-    totals: revenue_shifted, interest_during_delay, recovered_after_quarter (offset of the quarter in
-    which the shifted revenue is recognised again, at the end of the term), affected_backlog.
+    the affected share of debt while the capacity earns nothing), shifted_share_of_revenue
+    (fraction of `reference_revenue`), label ('scenario').
+    totals: affected_backlog (USD m), affected_revenue_base (USD m a quarter), revenue_shifted (USD m,
+    whole delay), revenue_shifted_in_window (USD m, within the quarters of `table`),
+    interest_during_delay (USD m, whole delay), recovered_after_quarter (quarter offset after which
+    the shifted revenue is recognised again, at the end of the term).
+    assumptions: the parameters as given, with the recognition rule and the label.
     """
 
     table: pd.DataFrame
@@ -432,7 +473,7 @@ class DelayScenario:
 
 def delay_scenario(delay_days: float, affected_share: float, contract_term_years: float, backlog: float,
                    effective_rate: float, debt: float, n_quarters: int = 4, start_quarter: str | None = None,
-                   label: str = "scenario") -> DelayScenario:
+                   reference_revenue: float = math.nan, label: str = "scenario") -> DelayScenario:
     """Revenue shifted by a delivery delay under straight-line recognition, and interest meanwhile.
 
     Assumptions (stated in the output): a share `affected_share` (fraction) of `backlog` (USD m)
@@ -443,7 +484,8 @@ def delay_scenario(delay_days: float, affected_share: float, contract_term_years
     (4 x term); the total shifted (base x delay_days / Q) is recognised after the original term
     ends, not lost (take-or-pay contracts assumed intact). Meanwhile the debt financing the
     affected capacity (`affected_share` x `debt`, USD m) accrues interest at `effective_rate`
-    (annual fraction) for the delayed days in each quarter.
+    (annual fraction) for the delayed days in each quarter. `reference_revenue` (USD m, e.g. the
+    last reported quarter's revenue) gives `shifted_share_of_revenue` = revenue_shifted / it.
     """
     if delay_days < 0 or not 0 <= affected_share <= 1 or contract_term_years <= 0:
         raise ValueError("delay_days >= 0, 0 <= affected_share <= 1 and contract_term_years > 0 required")
@@ -461,7 +503,9 @@ def delay_scenario(delay_days: float, affected_share: float, contract_term_years
         rows.append({"quarter_offset": k, "quarter": shift_quarter(start_quarter, k - 1) if start_quarter else None,
                      "delay_days_in_quarter": days, "affected_revenue_base": base if in_term else 0.0,
                      "revenue_shifted": shifted, "revenue_shifted_cum": cum,
-                     "interest_during_delay": interest, "label": label})
+                     "interest_during_delay": interest,
+                     "shifted_share_of_revenue": shifted / reference_revenue if reference_revenue > 0 else math.nan,
+                     "label": label})
     table = pd.DataFrame(rows)
     total_shift = base * min(delay_days, term_quarters * q) / q
     totals = {
@@ -474,7 +518,8 @@ def delay_scenario(delay_days: float, affected_share: float, contract_term_years
     assumptions = {"delay_days": delay_days, "affected_share": affected_share,
                    "contract_term_years": contract_term_years, "backlog_usd_m": backlog,
                    "effective_rate": effective_rate, "debt_usd_m": debt, "n_quarters": n_quarters,
-                   "start_quarter": start_quarter, "recognition": "straight-line over the term",
+                   "start_quarter": start_quarter, "reference_revenue_usd_m": reference_revenue,
+                   "recognition": "straight-line over the term",
                    "label": label}
     return DelayScenario(table=table, totals=totals, assumptions=assumptions)
 
@@ -492,3 +537,67 @@ def denton_affected_share(fund: pd.DataFrame, quarter: str, site_mw: float, fall
     share = site_mw / f["value"] if pd.notna(f["value"]) and f["value"] > 0 else math.nan
     return {"share": share, "site_mw": site_mw, "contracted_mw": f["value"], "contracted_quarter": f["quarter"],
             "source": f["source"], "confidence": f["confidence"], "lower_bound": lower, "reason": f["reason"]}
+
+
+def scenario_inputs(fund: pd.DataFrame, panel: pd.DataFrame, qpanel, ratios: pd.DataFrame, site_mw: float,
+                    quarter: str | None = None, affected_share: float | None = None) -> dict:
+    """Inputs of the delay scenario, each with its quarter and sources.
+
+    `panel` = `backlog_panel(fund)`; `qpanel` = `analysis.fundamentals.quarterly_panel(fund)`;
+    `ratios` = `analysis.unit_economics.ratio_table(qpanel)` (column `effective_interest_rate`,
+    annual fraction, indexed by quarter). `quarter` (the scenario quarter; the delay starts in
+    the next one) None = the latest quarter with a revenue backlog and, unless `affected_share`
+    is given, a contracted-power figure. `affected_share` None = `site_mw` / contracted power at
+    that quarter (computed, see `denton_affected_share`). Debt principal and the effective rate
+    are taken together at the latest quarter <= `quarter` where both exist (`rate_quarter`; the
+    debt figure can lag the backlog, e.g. a 10-Q filed after the earnings release).
+    Returns quarter, backlog (revenue backlog, USD m), backlog_source, backlog_confidence,
+    rate_quarter, debt (principal, USD m), debt_source, debt_confidence, effective_rate
+    (fraction), rate_sources, rate_confidence, undated_inputs (an input's publication date is
+    unverified), affected_share, share_basis (dict from `denton_affected_share`, or None when the
+    share was given), sources (all ids), reason ('' when complete, else what is missing).
+    """
+    from .unit_economics import ratio_provenance
+
+    rb = measure_series(panel, "revenue_backlog").set_index("quarter")
+    debt = qpanel.values["debt_principal_total"] if "debt_principal_total" in qpanel.values else pd.Series(dtype=float)
+    rate = ratios["effective_interest_rate"] if "effective_interest_rate" in ratios else pd.Series(dtype=float)
+    power = set(stock_rows(fund, ["contracted_power_mw"])["quarter"])
+    if quarter is None:
+        ok = [q for q in rb.index if affected_share is not None or q in power]
+        if not ok:
+            return {"quarter": None, "reason": "no quarter has both a revenue backlog and contracted power"}
+        quarter = max(ok)
+    missing = [] if quarter in rb.index else ["revenue backlog"]
+    share_basis = None
+    if affected_share is None:
+        share_basis = denton_affected_share(fund, quarter, site_mw, fallback_back=0)
+        affected_share = share_basis["share"]
+        if share_basis["reason"]:
+            missing.append("contracted power")
+    both = [q for q in debt.index if q <= quarter and pd.notna(debt.get(q)) and pd.notna(rate.get(q, math.nan))]
+    rq = max(both) if both else None
+    if rq is None:
+        missing.append("debt principal and effective rate")
+    debt_rec = qpanel.record(rq, "debt_principal_total") if rq else {}
+    rate_prov = ratio_provenance(qpanel, "effective_interest_rate", rq) if rq else {
+        "sources": [], "confidence": None, "undated": False}
+    rate_sources = list(rate_prov["sources"])
+    out = {
+        "quarter": quarter,
+        "backlog": float(rb.at[quarter, "value"]) if quarter in rb.index else math.nan,
+        "backlog_source": rb.at[quarter, "source"] if quarter in rb.index else None,
+        "backlog_confidence": rb.at[quarter, "confidence"] if quarter in rb.index else None,
+        "rate_quarter": rq,
+        "debt": float(debt[rq]) if rq else math.nan, "debt_source": debt_rec.get("source"),
+        "debt_confidence": debt_rec.get("confidence"),
+        "effective_rate": float(rate[rq]) if rq else math.nan, "rate_sources": rate_sources,
+        "rate_confidence": rate_prov["confidence"],
+        "undated_inputs": bool(rate_prov["undated"] or debt_rec.get("undated")),
+        "affected_share": affected_share, "share_basis": share_basis,
+        "reason": ("missing at " + quarter + ": " + ", ".join(missing)) if missing else "",
+    }
+    ids = [out["backlog_source"], out["debt_source"], *rate_sources,
+           share_basis["source"] if share_basis else None]
+    out["sources"] = [s for s in dict.fromkeys(x for i in ids if i for x in str(i).split(";"))]
+    return out
