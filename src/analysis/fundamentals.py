@@ -8,6 +8,9 @@ and given the confidence of its weakest parent. Missing stays NaN with a `reason
 
 Selection rule (`best_figures`), per (period, metric):
   1. highest `confidence` (high > medium > low);
+  1b. then the less rounded figure (more significant digits: 1,572 beats a call's "$1.6 billion"
+     = 1,600; 2,078 beats 2,100): among equally confident sources, a rounded restatement carries
+     less information than the exact figure;
   2. then `source_kind` rank: filing > press_release > transcript > secondary > news;
   3. then earliest `published` (undated rows last);
   4. then file order (`line`), so the choice is deterministic.
@@ -133,10 +136,19 @@ def _rank_frame(df: pd.DataFrame) -> pd.DataFrame:
     pub = df["published"]
     return df.assign(
         _conf=-df["confidence"].map(CONFIDENCE_RANK).fillna(0).astype(int),
+        _prec=-df["value"].map(significant_digits),
         _kind=-df["source_kind"].map(SOURCE_KIND_RANK).fillna(0).astype(int),
         _undated=pub.isna().astype(int),
         _pub=pub.fillna(pd.Timestamp.max.normalize()),
-    ).sort_values(["period", "metric", "_conf", "_kind", "_undated", "_pub", "line"], kind="stable")
+    ).sort_values(["period", "metric", "_conf", "_prec", "_kind", "_undated", "_pub", "line"], kind="stable")
+
+
+def significant_digits(v) -> int:
+    """Significant digits of a stored value (data carry at most 3 decimals): 1600 -> 2, 1572 -> 4."""
+    if v is None or not np.isfinite(v) or v == 0:
+        return 0
+    digits = f"{abs(float(v)):.3f}".replace(".", "").lstrip("0").rstrip("0")
+    return len(digits)
 
 
 def _num(v) -> str:
@@ -155,7 +167,7 @@ def _alt_text(rows: pd.DataFrame) -> str | None:
 def best_figures(fund: pd.DataFrame) -> pd.DataFrame:
     """One row per (period, metric) with the highest-confidence reported figure.
 
-    `fund` is `analysis.data.load_fundamentals(as_of)`. Ties: source_kind rank (filing >
+    `fund` is `analysis.data.load_fundamentals(as_of)`. Ties: the less rounded figure, then source_kind rank (filing >
     press_release > transcript > secondary > news), then earliest `published` (undated last),
     then file line. Guidance ranges (`*_guidance_low/high`) and targets (`*_target`) are left out
     (one row per publication date; read them from `fund`). Columns: period, period_start,
