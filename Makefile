@@ -71,7 +71,7 @@ $(BUILD)/executed/%.ipynb: notebooks/%.ipynb $(LIBRARY) $$(call data_for,$$*) $(
 	@$(PY) -m analysis.build execute $< --params $(PARAMS) --build $(BUILD)
 
 # raw data is immutable: every file must match data/MANIFEST.sha256 (an edited file is reported with file/line/column)
-$(BUILD)/.data-verified: $(DATA_FILES) data/MANIFEST.sha256 | $(ENV_STAMP)
+$(BUILD)/.data-verified: $(DATA_FILES) data/MANIFEST.sha256 data data/prices | $(ENV_STAMP)
 	@$(PY) -m analysis.data.manifest verify
 	@mkdir -p $(@D) && touch $@
 
@@ -87,7 +87,7 @@ $(ENV_STAMP): uv.lock requirements.lock pyproject.toml
 	else \
 	  echo "uv could not be installed: falling back to pip with requirements.lock"; \
 	  python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock \
-	    && $(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .; \
+	    && $(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .; \
 	fi; \
 	echo "environment ready in $$(( $$(date +%s) - t0 )) s"
 	@touch $@
@@ -110,6 +110,7 @@ vendor: $(ENV_STAMP) ## re-vendor ../shared/data into data/, validate it and ref
 
 check-data: $(ENV_STAMP) ## verify data/ against its checksum manifest and validate every file
 	@$(PY) -m analysis.data.manifest verify
+	@$(PY) -m analysis.data.validate
 
 lock: ## re-resolve dependencies: uv.lock, requirements.lock (pip fallback), environment.yml (conda)
 	@$(CACHE)/bootstrap/bin/uv lock

@@ -9,7 +9,9 @@ builds keep them with `undated=True` so the note can flag them.
 from __future__ import annotations
 
 import functools
-from datetime import date
+import math
+import re
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -19,19 +21,28 @@ from .. import paths
 from ..errors import DataValidationError, display_path
 from . import rules
 from . import schema as S
-from .read import parse_date, read_records, to_frame
+from .read import decode, parse_date, read_bytes, read_records, read_text, to_frame
 
 
 def as_of_date(as_of) -> pd.Timestamp | None:
-    """Normalise an `as_of` parameter: None/'latest' -> None, else a Timestamp (day precision)."""
+    """Normalise an `as_of` parameter: None/'latest' -> None, else a Timestamp (day precision).
+
+    Strings must be ISO dates YYYY-MM-DD (a month like '2025-11' is refused rather than read as
+    the 1st); date, datetime and Timestamp objects are accepted.
+    """
     if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() in ("", "latest", "none")):
         return None
     try:
-        ts = pd.Timestamp(as_of)
+        if isinstance(as_of, str):
+            return pd.Timestamp(parse_date(as_of.strip()))
+        if isinstance(as_of, date):
+            ts = pd.Timestamp(as_of)
+            if not pd.isna(ts):
+                return ts.normalize()
     except (ValueError, TypeError):
-        raise DataValidationError("as_of parameter", None, "as_of", as_of,
-                                  "an ISO date YYYY-MM-DD or 'latest'") from None
-    return ts.normalize()
+        pass
+    raise DataValidationError("as_of parameter", None, "as_of", as_of,
+                              "an ISO date YYYY-MM-DD or 'latest'")
 
 
 def _dir(data_dir) -> Path:
@@ -39,25 +50,22 @@ def _dir(data_dir) -> Path:
 
 
 @functools.lru_cache(maxsize=128)
-def _cached(path: str, mtime_ns: int, size: int, sch: S.Schema):
-    records = read_records(Path(path), sch)
+def _cached(path: str, raw: bytes, sch: S.Schema) -> tuple[dict, ...]:
+    """Parse + file-level rules, cached on the file's exact bytes (not its mtime, which is
+    too coarse to notice two quick edits of the same size)."""
+    records = read_records(Path(path), sch, text=decode(raw, path))
     file = display_path(path)
     for check in sch.checks:
-        if check == "source_exists":
-            continue  # needs the sources registry; done by the loader
-        fn = getattr(rules, "check_" + check, None)
-        if fn is not None:
-            fn(records, file)
+        if check in rules.CROSS_FILE_RULES:
+            continue  # needs another file; applied by the loader
+        rules.FILE_RULES[check](records, file)
     return tuple(records)
 
 
 def _records(sch: S.Schema, data_dir) -> list[dict]:
     path = _dir(data_dir) / sch.file
-    st = path.stat() if path.exists() else None
-    if st is None:
-        raise DataValidationError(display_path(path), None, None, None,
-                                  "the file to exist (run `make vendor`)")
-    return [dict(r) for r in _cached(str(path), st.st_mtime_ns, st.st_size, sch)]
+    raw = read_bytes(path)
+    return [dict(r) for r in _cached(str(path), raw, sch)]
 
 
 def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str) -> pd.DataFrame:
@@ -140,7 +148,12 @@ def load_prices(tickers=None, as_of=None, data_dir=None) -> pd.DataFrame:
     Rows after `as_of` are dropped. Missing weekdays are holidays: nothing is filled.
     """
     available = price_tickers(data_dir)
+    if isinstance(tickers, str):
+        tickers = [tickers]
     tickers = available if tickers is None else list(dict.fromkeys(tickers))
+    if not available:
+        raise DataValidationError(display_path(_dir(data_dir) / "prices"), None, None, None,
+                                  "price files prices/<TICKER>.csv (run `make vendor`)")
     frames = []
     for t in tickers:
         if t not in available:
@@ -149,6 +162,10 @@ def load_prices(tickers=None, as_of=None, data_dir=None) -> pd.DataFrame:
         sch = S.prices_schema(t)
         df = to_frame(_records(sch, data_dir), sch)
         df.insert(0, "ticker", t)
+        frames.append(df)
+    if not frames:  # tickers=[]: an empty frame of the same shape
+        df = to_frame([], S.prices_schema("NONE"))
+        df.insert(0, "ticker", pd.Series([], dtype=object))
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
     out["ticker"] = out["ticker"].astype(object)
@@ -163,11 +180,8 @@ def load_prices(tickers=None, as_of=None, data_dir=None) -> pd.DataFrame:
 def load_dividends(as_of=None, data_dir=None) -> pd.DataFrame:
     """Cash dividends by ex-date: ticker, ex_date, dividend (USD per share)."""
     records = _records(S.DIVIDENDS, data_dir)
-    have = set(price_tickers(data_dir))
     file = display_path(_dir(data_dir) / S.DIVIDENDS.file)
-    for r in records:
-        if r["ticker"] not in have:
-            raise DataValidationError(file, r["_line"], "ticker", r["ticker"], "a ticker with a price file")
+    rules.check_ticker_has_prices(records, file, set(price_tickers(data_dir)))
     df = to_frame(records, S.DIVIDENDS)
     cutoff = as_of_date(as_of)
     if cutoff is not None:
@@ -188,12 +202,20 @@ def _construct_mapping(loader, node, deep=False):
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay text here and are parsed by `_claim_date`, so a bad date (2025-11-31) is reported
+# with its line and field instead of failing inside the YAML parser.
+_LineLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 _CHECK_EXTRA = {"stated", "relation", "tolerance", "note", "measure", "__line__"}
+_CLAIM_FIELDS = ("id", "published", "outlet", "claim", "checks")
+_CLAIM_OPTIONAL = ("note",)
 
 
 def _claim_date(value, file, line, field):
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
     try:
         return parse_date(str(value))
@@ -201,7 +223,43 @@ def _claim_date(value, file, line, field):
         raise DataValidationError(file, line, field, value, "an ISO date YYYY-MM-DD") from None
 
 
-def _validate_check(chk, cid, i, file):
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_arg(chk, name, file, line, where, tickers):
+    """Type of one measure argument (dates are parsed by the caller)."""
+    v = chk[name]
+    bad = None
+    if name == "ticker":
+        if v not in tickers:
+            bad = "a ticker with a price file prices/<TICKER>.csv: " + ", ".join(sorted(tickers))
+    elif name == "metric":
+        if v not in S.METRIC_UNITS:
+            bad = "a metric known to fundamentals.csv (analysis.data.schema.METRIC_UNITS)"
+    elif name in ("period", "base"):
+        if not isinstance(v, str) or not S.PERIOD_RE.match(v):
+            bad = "a period code like 2025Q3, FY2025, 2025H1 or 2025-9M"
+    elif name == "fiscal_year":
+        if not isinstance(v, str) or not re.fullmatch(r"FY\d{4}", v):
+            bad = "a fiscal year like FY2025"
+    elif name == "bound":
+        if v not in ("low", "high"):
+            bad = "one of: low, high"
+    elif name == "days":
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            bad = "a whole number of trading days >= 1"
+    elif name == "price":
+        if not _is_number(v) or v <= 0:
+            bad = "a positive price in USD"
+    elif name in ("counterparty", "reason"):
+        if not isinstance(v, str) or not v.strip():
+            bad = "non-empty text"
+    if bad:
+        raise DataValidationError(file, line, f"{where}.{name}", v, bad)
+
+
+def _validate_check(chk, cid, i, file, tickers=frozenset()):
     line = chk.get("__line__")
     where = f"{cid}.checks[{i}]"
     m = chk.get("measure")
@@ -217,10 +275,21 @@ def _validate_check(chk, cid, i, file):
         field = missing[0] if missing else extra[0]
         raise DataValidationError(file, line, f"{where}.{field}", chk.get(field),
                                   f"arguments {' | '.join('(' + ', '.join(a) + ')' for a in alts)} for measure '{m}'")
-    for f in S.CLAIM_DATE_ARGS:
-        if f in chk:
+    for f in sorted(args):
+        if f in S.CLAIM_DATE_ARGS:
             chk[f] = _claim_date(chk[f], file, line, f"{where}.{f}")
+        else:
+            _check_arg(chk, f, file, line, where, tickers)
+    if "start" in chk and "end" in chk and chk["end"] < chk["start"]:
+        raise DataValidationError(file, line, f"{where}.end", chk["end"].isoformat(),
+                                  f"a date on or after start ({chk['start'].isoformat()})")
+    if "note" in chk and not isinstance(chk["note"], str):
+        raise DataValidationError(file, line, f"{where}.note", chk["note"], "text")
     if m == "none":
+        for f in ("stated", "relation", "tolerance"):
+            if f in chk:
+                raise DataValidationError(file, line, f"{where}.{f}", chk[f],
+                                          "no stated value, relation or tolerance for measure 'none'")
         return
     if "stated" not in chk:
         raise DataValidationError(file, line, f"{where}.stated", None, "the value the press stated")
@@ -229,11 +298,14 @@ def _validate_check(chk, cid, i, file):
         raise DataValidationError(file, line, f"{where}.relation", rel, "one of: " + ", ".join(S.CLAIM_RELATIONS))
     if rel == "approx":
         tol = chk.get("tolerance")
-        if not isinstance(tol, int | float) or isinstance(tol, bool) or tol < 0:
+        if not _is_number(tol) or tol < 0:
             raise DataValidationError(file, line, f"{where}.tolerance", tol, "a non-negative number for relation 'approx'")
+    elif "tolerance" in chk:
+        raise DataValidationError(file, line, f"{where}.tolerance", chk["tolerance"],
+                                  f"no tolerance for relation '{rel}' (only 'approx' takes one)")
     if m == "record_close_date":
         chk["stated"] = _claim_date(chk["stated"], file, line, f"{where}.stated")
-    elif not isinstance(chk["stated"], int | float) or isinstance(chk["stated"], bool):
+    elif not _is_number(chk["stated"]):
         raise DataValidationError(file, line, f"{where}.stated", chk["stated"], "a number")
 
 
@@ -244,20 +316,26 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
     """
     path = _dir(data_dir) / "claims.yaml"
     file = display_path(path)
-    if not path.exists():
-        raise DataValidationError(file, None, None, None, "the file to exist (run `make vendor`)")
+    text = read_text(path)
+    loader = _LineLoader(text)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        node = loader.get_single_node()
+        doc = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise DataValidationError(file, mark.line + 1 if mark else None, None, str(exc).split("\n")[0],
-                                  "valid YAML") from None
-    if not isinstance(doc, list):
-        raise DataValidationError(file, None, None, type(doc).__name__, "a list of claims")
+        raise DataValidationError(file, mark.line + 1 if mark else None,
+                                  f"character {mark.column + 1}" if mark else None,
+                                  str(exc).split("\n")[0], "valid YAML") from None
+    finally:
+        loader.dispose()
+    if not isinstance(doc, list) or not doc:
+        raise DataValidationError(file, node.start_mark.line + 1 if node is not None else 1, None,
+                                  type(doc).__name__ if doc is not None else "", "a non-empty list of claims")
+    item_lines = [n.start_mark.line + 1 for n in node.value]
     seen = {}
     out = []
-    for claim in doc:
-        line = claim.get("__line__") if isinstance(claim, dict) else None
+    tickers = frozenset(price_tickers(data_dir))
+    for claim, line in zip(doc, item_lines, strict=True):
         if not isinstance(claim, dict):
             raise DataValidationError(file, line, None, claim, "a mapping with id, published, outlet, claim, checks")
         cid = claim.get("id")
@@ -266,6 +344,10 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
         if cid in seen:
             raise DataValidationError(file, line, f"{cid}.id", cid, f"a unique id; also on line {seen[cid]}")
         seen[cid] = line
+        extra = sorted(set(claim) - {*_CLAIM_FIELDS, *_CLAIM_OPTIONAL, "__line__"})
+        if extra:
+            raise DataValidationError(file, line, f"{cid}.{extra[0]}", claim[extra[0]],
+                                      "only the fields " + ", ".join(_CLAIM_FIELDS + _CLAIM_OPTIONAL))
         for f in ("outlet", "claim"):
             if not isinstance(claim.get(f), str) or not claim[f].strip():
                 raise DataValidationError(file, line, f"{cid}.{f}", claim.get(f), "non-empty text")
@@ -276,7 +358,7 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
         for i, chk in enumerate(checks):
             if not isinstance(chk, dict):
                 raise DataValidationError(file, line, f"{cid}.checks[{i}]", chk, "a mapping with a measure")
-            _validate_check(chk, cid, i, file)
+            _validate_check(chk, cid, i, file, tickers)
             chk["line"] = chk.pop("__line__")
         claim["line"] = claim.pop("__line__")
         out.append(claim)

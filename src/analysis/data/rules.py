@@ -84,3 +84,25 @@ def check_bar_sanity(records, file):
                 raise DataValidationError(file, r["_line"], col, v, f"{col} within [low, high]: >= low ({lo})")
             if h is not None and v > h * (1 + 1e-9):
                 raise DataValidationError(file, r["_line"], col, v, f"{col} within [low, high]: <= high ({h})")
+
+
+def check_ticker_has_prices(records, file, tickers):
+    for r in records:
+        if r["ticker"] not in tickers:
+            raise DataValidationError(file, r["_line"], "ticker", r["ticker"],
+                                      "a ticker with a price file prices/<TICKER>.csv: " + ", ".join(sorted(tickers)))
+
+
+# Rules that need only the file's own records, by the name used in `Schema.checks`.
+FILE_RULES = {
+    "period_dates": check_period_dates,
+    "metric_unit": check_metric_unit,
+    "day0_after_announced": check_day0_after_announced,
+    "date_order": check_date_order,
+    "bar_sanity": check_bar_sanity,
+}
+# Rules that need another file (sources.csv, the price files); the loaders apply them.
+CROSS_FILE_RULES = {
+    "source_exists": check_source_exists,
+    "ticker_has_prices": check_ticker_has_prices,
+}

@@ -86,7 +86,7 @@ class Schema:
     columns: tuple[Col, ...]
     key: tuple[str, ...] = ()
     published: str | None = None  # column that says when a row became public
-    checks: tuple[str, ...] = field(default_factory=tuple)  # names of row/file rules in validate.py
+    checks: tuple[str, ...] = field(default_factory=tuple)  # names of rules in rules.FILE_RULES / CROSS_FILE_RULES
 
 
 PERIOD = r"FY\d{4}|\d{4}Q[1-4]|\d{4}H1|\d{4}-9M"

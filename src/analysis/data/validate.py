@@ -1,0 +1,120 @@
+"""Validate raw data files by running the loaders that read them.
+
+Used by the checksum manifest (a changed file is re-validated so a corruption is reported with
+file, line, column, value and expectation) and by vendoring (nothing invalid is vendored).
+Paths are relative to the data folder, with forward slashes (`prices/CRWV.csv`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import DataValidationError, display_path
+from . import load as L
+from .manifest import data_files
+
+DOC_SUFFIXES = (".md",)  # documentation: vendored and checksummed, no loader
+
+_TABLES: dict[str, Callable] = {
+    "sources.csv": L.load_sources,
+    "fundamentals.csv": L.load_fundamentals,
+    "customers.csv": L.load_customers,
+    "contracts.csv": L.load_contracts,
+    "financings.csv": L.load_financings,
+    "events.csv": L.load_events,
+    "claims.yaml": L.load_claims,
+    "prices/dividends.csv": L.load_dividends,
+}
+_SOURCE_USERS = ("fundamentals.csv", "customers.csv", "contracts.csv", "financings.csv")
+_TICKER_USERS = ("prices/dividends.csv", "claims.yaml")
+
+
+def _price_ticker(rel: str) -> str | None:
+    parts = rel.split("/")
+    if len(parts) == 2 and parts[0] == "prices" and parts[1].endswith(".csv") and parts[1] != "dividends.csv":
+        return parts[1][: -len(".csv")]
+    return None
+
+
+def loaders_for(rel: str) -> list[tuple[str, Callable]]:
+    """(name, fn(data_dir)) of every loader that reads `rel`, the file's own loader first, then
+    the loaders whose cross-file rules depend on it (source ids, tickers). Empty for docs."""
+    out: list[tuple[str, Callable]] = []
+    ticker = _price_ticker(rel)
+    if ticker is not None:
+        out.append((f"load_prices({ticker!r})", lambda d, t=ticker: L.load_prices([t], data_dir=d)))
+        deps: tuple[str, ...] = _TICKER_USERS
+    elif rel in _TABLES:
+        out.append((_TABLES[rel].__name__, lambda d, f=_TABLES[rel]: f(data_dir=d)))
+        deps = _SOURCE_USERS if rel == "sources.csv" else ()
+    else:
+        return out
+    out += [(_TABLES[d].__name__, lambda dd, f=_TABLES[d]: f(data_dir=dd)) for d in deps]
+    return out
+
+
+def is_covered(rel: str) -> bool:
+    """True when a loader reads `rel` (documentation and unknown files are not covered)."""
+    return bool(loaders_for(rel))
+
+
+def validate_file(rel: str, data_dir=None) -> list[str]:
+    """Run every loader that reads `rel`; raise the first DataValidationError. Returns the names
+    of the loaders run (empty for a documentation file)."""
+    names = []
+    for name, fn in loaders_for(rel):
+        fn(data_dir)
+        names.append(name)
+    return names
+
+
+def validate_all(data_dir=None) -> list[DataValidationError]:
+    """Run every loader on `data_dir` (each price file on its own) and collect the errors:
+    one per failing loader, duplicates removed. Also reports files no loader covers
+    (other than documentation), since they would be vendored unchecked."""
+    root = Path(data_dir) if data_dir is not None else L._dir(None)
+    errors: list[DataValidationError] = []
+    seen: set[str] = set()
+    if not root.is_dir():
+        return [DataValidationError(str(root), None, None, None, "a data folder")]
+    calls = [(n, f) for rel in _TABLES for n, f in loaders_for(rel)[:1]]
+    calls += [(n, f) for rel in data_files(root) if _price_ticker(rel) for n, f in loaders_for(rel)[:1]]
+    for _name, fn in calls:
+        try:
+            fn(root)
+        except DataValidationError as exc:
+            if str(exc) not in seen:
+                seen.add(str(exc))
+                errors.append(exc)
+    for rel in data_files(root):
+        if not is_covered(rel) and not rel.endswith(DOC_SUFFIXES):
+            errors.append(DataValidationError(
+                display_path(root / rel), None, None, rel,
+                "a data file that a loader in analysis.data reads (or documentation *.md)"))
+    return errors
+
+
+def main(argv=None) -> int:
+    """`python -m analysis.data.validate [--data-dir DIR]`: run every loader; 0 = all valid."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m analysis.data.validate",
+                                 description="Validate every raw data file with its loader.")
+    ap.add_argument("--data-dir", default=None, help="data folder (default: data/ of the repo)")
+    args = ap.parse_args(argv)
+    root = Path(args.data_dir) if args.data_dir else L._dir(None)
+    errors = validate_all(root)
+    for err in errors:
+        print(f"error: {err}", file=sys.stderr)
+    if errors:
+        print(f"data validation failed: {len(errors)} problem(s) in {display_path(root)}", file=sys.stderr)
+        return 1
+    n = sum(1 for rel in data_files(root) if is_covered(rel))
+    print(f"{display_path(root)}: {n} data files valid")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
