@@ -110,7 +110,9 @@ def execute(notebook, params_file, build_dir) -> Path:
     t0 = time.monotonic()
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters=inject, cwd=str(notebook.parent),
-                            kernel_name="python3", progress_bar=False, log_output=False)
+                            kernel_name="python3", progress_bar=False, log_output=False,
+                            # the kernel's start-up chatter (TCP transport notice) is not build output
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as exc:
         failed = build_dir / "failed" / notebook.name
         failed.parent.mkdir(parents=True, exist_ok=True)
