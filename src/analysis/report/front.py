@@ -1,0 +1,642 @@
+"""Front page and back matter of the note, generated from the results files only.
+
+Front: title block, key findings (sentences over results values), key-figures table, contents.
+Back: Methods, Data and sources, Reproducibility, Disclosures.
+
+Each block is a notebook cell whose output carries `text/html` (for the HTML page) and raw Typst
+(`pdf.TYPST_MIME`) or an exhibit (`EXHIBIT_MIME`); narrative is plain markdown. A finding or
+figure whose inputs are missing is left out, never printed empty. No number is typed here: every
+figure comes from a results value; the only constants are names and the HHI threshold of the
+2023 US Merger Guidelines (a regulatory definition, cited where it is used).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import yaml
+
+from . import exhibits, fmt
+from .pdf import TYPST_MIME, typst_array, typst_str
+from .sections import SECTIONS
+
+COMPANY = "CoreWeave, Inc."
+TICKER = "CRWV"
+EXCHANGE = "Nasdaq"
+TITLE = "CoreWeave, Inc. (CRWV)"
+SUBTITLE = "Margins against the cost of debt, backlog, customers and sector contagion, from filings and prices"
+KICKER = "Independent equity research"
+
+#: 2023 US Merger Guidelines (DOJ/FTC, 18 Dec 2023), section 2.1: HHI above 1,800 = highly concentrated.
+HHI_HIGHLY_CONCENTRATED = 1800
+
+CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+# ----------------------------------------------------------------------------- results access
+
+class ResultsSet:
+    """All results files present in a folder, keyed by notebook stem (missing files are absent)."""
+
+    def __init__(self, results_dir: Path | None):
+        self.data: dict[str, dict] = {}
+        if results_dir is not None and Path(results_dir).is_dir():
+            for stem in SECTIONS:
+                p = Path(results_dir) / f"{stem}.json"
+                if p.is_file():
+                    with open(p, encoding="utf-8") as fh:
+                        self.data[stem] = json.load(fh)
+
+    def entry(self, nb: str, *names: str) -> dict | None:
+        """The first of `names` in notebook `nb` whose value is not missing (None)."""
+        values = self.data.get(nb, {}).get("values", {})
+        for n in names:
+            e = values.get(n)
+            if e is not None and e.get("value") is not None:
+                return {"name": n, **e}
+        return None
+
+    def value(self, nb: str, *names: str):
+        e = self.entry(nb, *names)
+        return None if e is None else e["value"]
+
+    def table(self, nb: str, name: str) -> pd.DataFrame | None:
+        t = self.data.get(nb, {}).get("tables", {}).get(name)
+        if not t or not t.get("rows"):
+            return None
+        return pd.DataFrame(t["rows"], columns=t["columns"])
+
+    def sources(self) -> list[str]:
+        """Every source id cited by any results value, in first-seen order."""
+        ids: dict[str, None] = {}
+        for stem in SECTIONS:
+            for e in self.data.get(stem, {}).get("values", {}).values():
+                for s in e.get("sources") or []:
+                    ids.setdefault(s)
+        return list(ids)
+
+
+def format_value(e: dict | None) -> str:
+    """A results entry formatted by its unit ('n/a' if missing)."""
+    if e is None or e.get("value") is None:
+        return fmt.NA
+    v, unit = e["value"], e.get("unit")
+    if unit == "usd_m":
+        return fmt.usd_bn(v) if abs(v) >= 10_000 else fmt.usd_m(v)
+    return {
+        "usd": fmt.usd, "fraction": fmt.pct, "ratio": fmt.ratio, "years": fmt.years, "date": fmt.date,
+        "days": lambda x: f"{fmt.num(x, 0)} days", "count": lambda x: fmt.num(x, 0),
+        "pct_points": lambda x: f"{fmt.num(x, 1)} pp", "index": lambda x: fmt.num(x, 0),
+    }.get(unit, str)(v)
+
+
+_PERIOD = re.compile(r"\b(FY20\d\d|20\d\dQ[1-4]|20\d\dH[12]|20\d\d-9M|20\d\d-\d\d-\d\d)\b")
+
+
+def period_of(e: dict | None, rs: ResultsSet | None = None, nb: str | None = None) -> str | None:
+    """The period a value refers to: `<name>_period`, else a period in its label, else `latest_quarter`."""
+    if e is None:
+        return None
+    if rs is not None and nb is not None:
+        p = rs.value(nb, f"{e['name']}_period")
+        if p:
+            return str(p)
+    m = _PERIOD.search(e.get("label") or "")
+    if m:
+        return m.group(1)
+    if rs is not None and nb is not None:
+        q = rs.value(nb, "latest_quarter", "latest_period")
+        if q:
+            return str(q)
+    return None
+
+
+# ----------------------------------------------------------------------------- findings
+
+def _finding_overview(rs: ResultsSet) -> str | None:
+    nb = "00_overview"
+    close, date = rs.entry(nb, "last_close"), rs.value(nb, "last_date")
+    if close is None or date is None:
+        return None
+    s = f"{TICKER} closed at {format_value(close)} on {fmt.date(date)}"
+    chg, ipo = rs.value(nb, "change_since_ipo"), rs.value(nb, "ipo_date")
+    if chg is not None:
+        s += f", {fmt.pct(chg, sign=True)} since its first close" + (f" on {fmt.date(ipo)}" if ipo else "")
+    dd, rec, rec_date = rs.value(nb, "drawdown_from_record"), rs.entry(nb, "record_close"), rs.value(nb, "record_close_date")
+    if dd is not None and rec is not None:
+        where = f"{fmt.pct(abs(dd))} below" if dd < 0 else "at"
+        s += f", and {where} its record close of {format_value(rec)}" + (f" ({fmt.date(rec_date)})" if rec_date else "")
+    return s + "."
+
+
+def _finding_unit_economics(rs: ResultsSet) -> str | None:
+    nb = "01_unit_economics"
+    # margin vs rate: the latest quarter with both (luria_*), else the latest values
+    m = rs.entry(nb, "luria_operating_margin", "latest_operating_margin", "operating_margin_latest")
+    r = rs.entry(nb, "luria_effective_interest_rate", "latest_effective_interest_rate", "effective_interest_rate_latest")
+    c = rs.entry(nb, "latest_interest_coverage", "interest_coverage_latest")
+    if m is None or (r is None and c is None):
+        return None
+    mq = rs.value(nb, "luria_quarter") if m["name"].startswith("luria_") else period_of(m, rs, nb)
+    s = f"In {mq}, the" if mq else "In the latest quarter, the"
+    s += f" operating margin was {format_value(m)}"
+    if r is not None:
+        rel = "below" if m["value"] < r["value"] else ("equal to" if m["value"] == r["value"] else "above")
+        s += f", {rel} the effective interest rate on debt of {format_value(r)}"
+        below, n = rs.value(nb, "quarters_margin_below_half_rate"), rs.value(nb, "quarters_with_rate")
+        if below is not None and n:
+            s += f" (below half the rate in {fmt.num(below, 0)} of {fmt.num(n, 0)} quarters with a rate)"
+    if c is not None:
+        cq = period_of(c, rs, nb)
+        where = f"in {cq} " if cq and cq != mq else ""
+        if c["value"] < 0:
+            s += f"; {where}operating income was negative and did not cover interest expense at all (coverage {format_value(c)})"
+        elif c["value"] < 1:
+            s += f"; {where}operating income covered interest expense only {format_value(c)}, less than once"
+        else:
+            s += f"; {where}operating income covered interest expense {format_value(c)}"
+    return s + "."
+
+
+def _finding_backlog(rs: ResultsSet) -> str | None:
+    nb = "02_backlog_conversion"
+    cov = rs.entry(nb, "coverage_years_latest")
+    b2b = rs.entry(nb, "book_to_bill_latest")
+    if cov is None and b2b is None:
+        return None
+    bl = rs.entry(nb, "backlog_latest", "revenue_backlog_latest")
+    period = period_of(bl or cov or b2b, rs, nb)
+    parts = []
+    if cov is not None:
+        lead = f"The backlog of {format_value(bl)}" if bl is not None else "The backlog"
+        parts.append(f"{lead}{' at the end of ' + period if period else ''} equals {format_value(cov)} of revenue at the latest quarterly run rate")
+    if b2b is not None:
+        drift = ("bookings ran ahead of the revenue recognised" if b2b["value"] > 1
+                 else "bookings fell short of the revenue recognised" if b2b["value"] < 1
+                 else "bookings matched the revenue recognised")
+        parts.append(f"book-to-bill was {format_value(b2b)}, so {drift}")
+    s = "; ".join(parts)
+    return s[0].upper() + s[1:] + "."
+
+
+def _hhi_bounds(rs: ResultsSet) -> tuple[float, float, str | None] | None:
+    nb = "03_customer_concentration"
+    lo = rs.entry(nb, "hhi_lower_latest", "hhi_low_latest")
+    hi = rs.value(nb, "hhi_upper_latest", "hhi_high_latest")
+    if lo is not None and hi is not None:
+        return float(lo["value"]), float(hi), period_of(lo)
+    e = rs.entry(nb, "hhi_bounds")
+    if e is not None and isinstance(e["value"], dict):
+        v = e["value"]
+        lo = next((v[k] for k in v if "low" in k or "min" in k), None)
+        hi = next((v[k] for k in v if "up" in k or "high" in k or "max" in k), None)
+        if lo is not None and hi is not None:
+            return float(lo), float(hi), None
+    t = rs.table(nb, "hhi_bounds")
+    if t is None:
+        return None
+    lo_c = next((c for c in t.columns if "hhi" in c.lower() and ("low" in c.lower() or "min" in c.lower())), None)
+    hi_c = next((c for c in t.columns if "hhi" in c.lower() and ("up" in c.lower() or "high" in c.lower() or "max" in c.lower())), None)
+    lo_c = lo_c or next((c for c in t.columns if c.lower() in ("lower", "low", "min")), None)
+    hi_c = hi_c or next((c for c in t.columns if c.lower() in ("upper", "high", "max")), None)
+    if lo_c is None or hi_c is None:
+        return None
+    t = t.dropna(subset=[lo_c, hi_c])
+    if t.empty:
+        return None
+    row = t.iloc[-1]
+    per = next((str(row[c]) for c in t.columns if c.lower() in ("period", "quarter", "date")), None)
+    return float(row[lo_c]), float(row[hi_c]), per
+
+
+def _finding_concentration(rs: ResultsSet) -> str | None:
+    nb = "03_customer_concentration"
+    top = rs.entry(nb, "top_customer_share_latest")
+    bounds = _hhi_bounds(rs)
+    if top is None and bounds is None:
+        return None
+    parts = []
+    if top is not None:
+        who = rs.value(nb, "top_customer_latest", "top_customer")
+        period = rs.value(nb, "top_customer_period_latest") or period_of(top, rs, nb)
+        parts.append(f"{'The largest customer' + (' (' + str(who) + ')' if who else '')} accounted for "
+                     f"{format_value(top)} of revenue{' in ' + period if period else ' in the latest disclosed period'}")
+    if bounds is not None:
+        lo, hi, per = bounds
+        if lo > HHI_HIGHLY_CONCENTRATED:
+            reading = "above the level the 2023 US Merger Guidelines call highly concentrated"
+        elif hi > HHI_HIGHLY_CONCENTRATED:
+            reading = "a range that straddles the level the 2023 US Merger Guidelines call highly concentrated"
+        else:
+            reading = "below the level the 2023 US Merger Guidelines call highly concentrated"
+        parts.append(f"the revenue HHI lies between {fmt.num(lo, 0)} and {fmt.num(hi, 0)}"
+                     f"{' (' + per + ')' if per else ''}, {reading} ({fmt.num(HHI_HIGHLY_CONCENTRATED, 0)})")
+    s = "; ".join(parts)
+    return s[0].upper() + s[1:] + "."
+
+
+_FR_WORDS = {
+    "contagion": "the rise in correlation survives the Forbes-Rigobon adjustment for the higher volatility of the source (contagion)",
+    "interdependence": "the rise in correlation disappears after the Forbes-Rigobon adjustment for the higher volatility of the source (interdependence, not contagion)",
+    "no change": "correlation did not rise significantly in the crisis window, before or after the Forbes-Rigobon adjustment",
+}
+
+
+def _finding_contagion(rs: ResultsSet) -> str | None:
+    nb = "04_sector_contagion"
+    fr = rs.table(nb, "forbes_rigobon")
+    parts = []
+    if fr is not None and {"ticker", "rho_crisis"} <= set(fr.columns):
+        f = fr.dropna(subset=["rho_crisis"])
+        if not f.empty:
+            top = f.loc[f["rho_crisis"].astype(float).idxmax()]
+            s = (f"the strongest crisis-window link was {top['ticker']} (correlation {fmt.num(float(top['rho_crisis']), 2)}"
+                 + (f", {fmt.num(float(top['rho_crisis_adj']), 2)} after adjustment" if "rho_crisis_adj" in f.columns and pd.notna(top.get("rho_crisis_adj")) else "")
+                 + ")")
+            if "verdict" in f.columns and top.get("verdict") in _FR_WORDS:
+                s += f": {_FR_WORDS[top['verdict']]}"
+            parts.append(s)
+            if "verdict" in f.columns:
+                v = f["verdict"].dropna()
+                if len(v):
+                    parts.append(f"{int((v == 'contagion').sum())} of {len(v)} peers pass the Forbes-Rigobon test for contagion")
+    net = rs.entry(nb, "crwv_net_spillover_latest")
+    if net is not None:
+        role = "transmitter" if net["value"] > 0 else "receiver"
+        parts.append(f"{TICKER}'s latest net spillover (Diebold-Yilmaz) is {format_value(net)}, a net {role} of shocks")
+    if not parts:
+        return None
+    s = "; ".join(parts)
+    return s[0].upper() + s[1:] + "."
+
+
+def _verdict_counts(rs: ResultsSet) -> dict[str, int] | None:
+    nb = "05_claims_ledger"
+    v = rs.value(nb, "verdict_counts")
+    if isinstance(v, dict) and v:
+        return {str(k): int(n) for k, n in v.items() if n is not None}
+    t = rs.table(nb, "verdict_counts")
+    if t is None or "verdict" not in t.columns:
+        return None
+    ncol = next((c for c in t.columns if c in ("count", "n", "claims")), None)
+    if ncol is None:
+        return None
+    return {str(k): int(n) for k, n in zip(t["verdict"], t[ncol], strict=True) if n is not None}
+
+
+def _finding_claims(rs: ResultsSet) -> str | None:
+    counts = _verdict_counts(rs)
+    if not counts:
+        return None
+    total = sum(counts.values())
+    conf, diff = counts.get("confirmed", 0), counts.get("differs", 0)
+    rest = total - conf - diff
+    s = (f"Of {fmt.num(total, 0)} press claims checked against filings and prices, {fmt.num(conf, 0)} "
+         f"{'is' if conf == 1 else 'are'} confirmed and {fmt.num(diff, 0)} {'differs' if diff == 1 else 'differ'}")
+    if rest:
+        s += f"; {fmt.num(rest, 0)} could be verified only in part or not at all"
+    return s + "."
+
+
+FINDINGS: tuple[Callable[[ResultsSet], str | None], ...] = (
+    _finding_overview, _finding_unit_economics, _finding_backlog, _finding_concentration,
+    _finding_contagion, _finding_claims,
+)
+
+
+def key_findings(rs: ResultsSet) -> list[str]:
+    """One sentence per finding whose inputs exist (at most six), in section order."""
+    out = []
+    for f in FINDINGS:
+        try:
+            s = f(rs)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            s = None  # a results file with an unexpected shape: the finding is left out
+        if s:
+            out.append(s)
+    return out[:6]
+
+
+# ----------------------------------------------------------------------------- key figures
+
+#: Key-figures rows: (label, candidates); a candidate is (notebook, value name, name of a value
+#: holding its period or None: then the period comes from `<name>_period`, the label or latest_quarter).
+KEY_FIGURES = (
+    ("Revenue", (("01_unit_economics", "latest_revenue", None), ("01_unit_economics", "revenue_latest", None))),
+    ("Operating margin", (("01_unit_economics", "latest_operating_margin", None),
+                          ("01_unit_economics", "operating_margin_latest", None))),
+    ("Interest expense, net", (("01_unit_economics", "latest_interest_expense", None),
+                               ("01_unit_economics", "interest_expense_latest", None))),
+    ("Interest coverage", (("01_unit_economics", "latest_interest_coverage", None),
+                           ("01_unit_economics", "interest_coverage_latest", None))),
+    ("Revenue backlog", (("02_backlog_conversion", "backlog_latest", "backlog_latest_quarter"),)),
+    ("Debt principal", (("01_unit_economics", "latest_debt", None), ("01_unit_economics", "debt_latest", None),
+                        ("02_backlog_conversion", "delay_debt", "delay_rate_quarter"))),
+)
+
+
+def _kind_confidence(ids, registry: pd.DataFrame | None) -> tuple[str, str]:
+    if registry is None:
+        return fmt.NA, fmt.NA
+    reg = registry.set_index("id")
+    known = [s for s in ids if s in reg.index]
+    if not known:
+        return fmt.NA, fmt.NA
+    kinds = list(dict.fromkeys(str(reg.at[s, "source_kind"]) for s in known))
+    confs = [str(reg.at[s, "default_confidence"]) for s in known]
+    return ", ".join(k.replace("_", " ") for k in kinds), min(confs, key=lambda c: CONFIDENCE_ORDER.get(c, -1))
+
+
+def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhibit | None:
+    """Key-figures table. A results table `key_figures` (columns label, period, value, unit,
+    source_kind, confidence, sources) is used as is when a notebook writes one; otherwise each row
+    is a results value, with the source kind and the lowest default confidence of its sources."""
+    rows, ids = [], []
+    for stem in SECTIONS:
+        t = rs.table(stem, "key_figures")
+        if t is not None and {"label", "value", "unit"} <= set(t.columns):
+            for r in t.to_dict("records"):
+                srcs = [s for s in re.split(r"[;, ]+", str(r.get("sources") or "")) if s]
+                ids += srcs
+                rows.append({"Figure": r["label"], "Period": r.get("period") or fmt.NA,
+                             "Value": format_value({"value": r["value"], "unit": r["unit"]}),
+                             "Source kind": str(r.get("source_kind") or fmt.NA).replace("_", " "),
+                             "Confidence": r.get("confidence") or fmt.NA, "Sources": ", ".join(srcs) or fmt.NA})
+            break
+    else:
+        for label, candidates in KEY_FIGURES:
+            found = next(((nb, e, pn) for nb, name, pn in candidates if (e := rs.entry(nb, name)) is not None), None)
+            if found is None:
+                continue
+            nb, e, pn = found
+            period = (rs.value(nb, pn) if pn else None) or period_of(e, rs, nb)
+            kind, conf = _kind_confidence(e.get("sources") or [], registry)
+            ids += e.get("sources") or []
+            rows.append({"Figure": label, "Period": period or fmt.NA, "Value": format_value(e),
+                         "Source kind": kind, "Confidence": conf, "Sources": ", ".join(e.get("sources") or []) or fmt.NA})
+    if not rows:
+        return None
+    df = pd.DataFrame(rows)
+    ex = exhibits.table(df, title="Key figures of the latest reported quarter", source=exhibits.sources_line(ids, registry)
+                        or "results files of this build",
+                        notes="Confidence: high = read in the filing or press release itself; medium = transcript or a "
+                              "secondary document quoting a filing; low = news or aggregators.")
+    ex.data["table"]["align"] = ["l", "l", "r", "l", "l", "l"]
+    return ex
+
+
+# ----------------------------------------------------------------------------- title block
+
+def _cutoffs(as_of: str | None) -> tuple[str | None, str | None]:
+    """(latest filing or press release, latest company figure of any source) public on `as_of`.
+
+    A lookup of publication dates in the fundamentals (not a figure); used only when no
+    notebook records `filing_cutoff` / `figures_cutoff` in its results."""
+    from ..data import load_fundamentals
+
+    try:
+        f = load_fundamentals(as_of=as_of)
+    except (OSError, ValueError):
+        return None, None
+    f = f.dropna(subset=["published"])
+    primary = f[f["source_kind"].isin(["filing", "press_release"])]
+    return (fmt.date(primary["published"].max()) if len(primary) else None,
+            fmt.date(f["published"].max()) if len(f) else None)
+
+
+def title_fields(rs: ResultsSet, meta: dict, registry: pd.DataFrame | None, params: dict | None = None) -> list[tuple[str, str]]:
+    """(label, value) pairs of the title block; pairs whose value is missing are left out."""
+    common = (params or {}).get("common", params or {})
+    nb = "00_overview"
+    as_of = meta.get("as_of")
+    fields = [("Company", common.get("company", COMPANY)), ("Ticker", common.get("ticker", TICKER)),
+              ("Exchange", common.get("exchange", EXCHANGE)), ("As of", fmt.date(as_of) if as_of else None)]
+    close, date = rs.entry(nb, "last_close"), rs.value(nb, "last_date")
+    if close is not None:
+        fields.append(("Last close", format_value(close) + (f" ({fmt.date(date)})" if date else "")))
+    chg = rs.entry(nb, "change_since_ipo")
+    if chg is not None:
+        ipo = rs.value(nb, "ipo_date")
+        fields.append(("Change since first close" if not ipo else f"Since first close ({fmt.date(ipo)})",
+                       fmt.pct(chg["value"], sign=True)))
+    mkt = rs.value(nb, "last_date", "common_end_date")
+    if mkt:
+        fields.append(("Market data to", fmt.date(mkt)))
+    filings = rs.value(nb, "filing_cutoff") or rs.value("01_unit_economics", "filing_cutoff")
+    figures = rs.value(nb, "figures_cutoff") or rs.value("01_unit_economics", "figures_cutoff")
+    if not (filings and figures):
+        f0, f1 = _cutoffs(as_of if meta.get("point_in_time") else None)
+        filings, figures = filings or f0, figures or f1
+    if filings:
+        fields.append(("Filings read to", fmt.date(filings)))
+    if figures and figures != filings:
+        fields.append(("Company figures to", fmt.date(figures)))
+    rating = common.get("rating")
+    fields.append(("Rating", str(rating) if rating else "Not rated"))
+    return [(k, str(v)) for k, v in fields if v not in (None, "", fmt.NA)]
+
+
+def _display_cell(data: dict, tags=()) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("")
+    cell.metadata["tags"] = ["hide-input", *tags]
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    return cell
+
+
+def title_block_cell(fields: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    dl = "".join(f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd></div>" for k, v in fields)
+    h = (f'<header class="title-block"><p class="kicker">{html.escape(KICKER)}</p><h1>{html.escape(TITLE)}</h1>'
+         f'<p class="subtitle">{html.escape(SUBTITLE)}</p><dl>{dl}</dl></header>')
+    t = (f"#title-block(kicker: {typst_str(KICKER)}, title: {typst_str(TITLE)}, subtitle: {typst_str(SUBTITLE)}, "
+         f"fields: {typst_array(typst_array([typst_str(k), typst_str(v)]) for k, v in fields)})")
+    return _display_cell({"text/html": h, TYPST_MIME: t}, ["front"])
+
+
+def summary_cell(findings: list[str]) -> nbformat.NotebookNode | None:
+    if not findings:
+        return None
+    h = ('<aside class="summary-box"><p class="box-title">Key findings</p><ul>'
+         + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul></aside>")
+    t = f"#summary-box(items: {typst_array(typst_str(f) for f in findings)})"
+    return _display_cell({"text/html": h, TYPST_MIME: t}, ["front"])
+
+
+def toc_cell() -> nbformat.NotebookNode:
+    from .html import TOC_PLACEHOLDER
+
+    return _display_cell({"text/html": TOC_PLACEHOLDER, TYPST_MIME: ""}, ["front"])
+
+
+def _exhibit_cell(ex: exhibits.Exhibit) -> nbformat.NotebookNode:
+    return _display_cell(ex._repr_mimebundle_())
+
+
+def front_cells(results_dir: Path | None, params: dict, meta: dict, registry: pd.DataFrame | None) -> list:
+    """Title block, key findings, contents placeholder, key-figures table."""
+    rs = ResultsSet(results_dir)
+    cells = [title_block_cell(title_fields(rs, meta, registry, params))]
+    s = summary_cell(key_findings(rs))
+    if s is not None:
+        cells.append(s)
+    cells.append(toc_cell())
+    kf = key_figures(rs, registry)
+    if kf is not None:
+        cells.append(_exhibit_cell(kf))
+    return cells
+
+
+# ----------------------------------------------------------------------------- back matter
+
+#: Method paragraphs: (sections that use the method, markdown text with the full reference).
+METHODS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (SECTIONS,
+     "**Data and point-in-time discipline.** Every figure is read from the vendored raw files through "
+     "validating loaders; a build *as of* a date uses only rows published on or before it. Where sources "
+     "disagree, the figure from the highest-confidence source is used and the other is kept in the data; "
+     "quarters obtained by subtraction (for example Q4 = FY - 9M) are marked *derived*. Nothing is "
+     "estimated or filled: a missing figure is shown as n/a."),
+    (("01_unit_economics",),
+     "**Unit economics.** Operating margin is GAAP operating income over revenue and interest coverage "
+     "compares operating income with interest expense (net), quarter by quarter; the effective interest "
+     "rate relates interest expense to the debt outstanding, and the depreciation sensitivity restates the "
+     "depreciation of computing equipment under shorter useful lives. Each exhibit states its definition."),
+    (("02_backlog_conversion",),
+     "**Backlog conversion.** Bookings are implied from the change in backlog and the revenue recognised "
+     "in each quarter; book-to-bill compares them with revenue, and coverage expresses the backlog in "
+     "years of revenue at the latest run rate. Delay scenarios move part of the backlog later by the "
+     "number of days the parameters set."),
+    (("03_customer_concentration",),
+     "**Concentration.** Customer shares come from the concentration disclosures of the filings; since "
+     "not every customer's share is disclosed, the Herfindahl-Hirschman index (the sum of squared "
+     "percentage shares) is given as a lower and an upper bound. The reading follows the US Department "
+     "of Justice and Federal Trade Commission, *Merger Guidelines* (18 December 2023), under which an "
+     f"HHI above {fmt.num(HHI_HIGHLY_CONCENTRATED, 0)} marks a highly concentrated market."),
+    (("04_sector_contagion",),
+     "**Event study.** Abnormal returns are returns less market-model predictions estimated on a window "
+     "before each event, cumulated over the event window: MacKinlay, A. C. (1997), \"Event Studies in "
+     "Economics and Finance\", *Journal of Economic Literature* 35(1), 13-39."),
+    (("04_sector_contagion",),
+     "**Standardised abnormal returns.** Each abnormal return is divided by its estimation-window standard "
+     "deviation, adjusted for the forecast error: Patell, J. M. (1976), \"Corporate Forecasts of Earnings "
+     "per Share and Stock Price Behavior: Empirical Tests\", *Journal of Accounting Research* 14(2), 246-276."),
+    (("04_sector_contagion",),
+     "**Event-induced variance.** The cross-sectional test of standardised abnormal returns allows the "
+     "variance to rise on the event day: Boehmer, E., J. Musumeci and A. B. Poulsen (1991), \"Event-Study "
+     "Methodology under Conditions of Event-Induced Variance\", *Journal of Financial Economics* 30(2), 253-272."),
+    (("04_sector_contagion",),
+     "**Cross-correlation.** Because peers react to the same event on the same day, the test statistic is "
+     "corrected for the average cross-correlation of abnormal returns: Kolari, J. W. and S. Pynnonen (2010), "
+     "\"Event Study Testing with Cross-sectional Correlation of Abnormal Returns\", *Review of Financial "
+     "Studies* 23(11), 3996-4025."),
+    (("04_sector_contagion",),
+     "**Rank test.** A non-parametric check that does not assume normal returns ranks each abnormal return "
+     "within its own series: Corrado, C. J. (1989), \"A Nonparametric Test for Abnormal Security-Price "
+     "Performance in Event Studies\", *Journal of Financial Economics* 23(2), 385-395."),
+    (("04_sector_contagion",),
+     "**Contagion or interdependence.** Correlations rise mechanically when the source becomes more "
+     "volatile; the crisis-window correlation is adjusted for the rise in the source's variance before it "
+     "is compared with the tranquil window (one-sided Fisher z test): Forbes, K. J. and R. Rigobon (2002), "
+     "\"No Contagion, Only Interdependence: Measuring Stock Market Comovements\", *Journal of Finance* "
+     "57(5), 2223-2261."),
+    (("04_sector_contagion",),
+     "**Connectedness.** Spillovers are the shares of each stock's forecast-error variance explained by "
+     "shocks to the others, from a vector autoregression, in total, directional (to, from) and net form, "
+     "static and on rolling windows: Diebold, F. X. and K. Yilmaz (2012), \"Better to Give than to "
+     "Receive: Predictive Directional Measurement of Volatility Spillovers\", *International Journal of "
+     "Forecasting* 28(1), 57-66."),
+    (("04_sector_contagion",),
+     "**Generalized variance decomposition.** The decomposition does not depend on the ordering of the "
+     "variables: Pesaran, H. H. and Y. Shin (1998), \"Generalized Impulse Response Analysis in Linear "
+     "Multivariate Models\", *Economics Letters* 58(1), 17-29."),
+    (("05_claims_ledger",),
+     "**Claims ledger.** Each press claim is restated as one or more checks (a measure computed from the "
+     "data, the value stated, a relation and a tolerance); a claim is confirmed when all its checks are, "
+     "and differs when any check differs."),
+)
+
+
+def _md_cell(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(text)
+
+
+def methods_cells(present: list[str]) -> list:
+    paras = [text for used, text in METHODS if set(used) & set(present)]
+    return [_md_cell("## Methods\n\n" + "\n\n".join(paras))] if paras else []
+
+
+def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=()) -> list:
+    """The registry rows cited by the results values and exhibit source lines of this build."""
+    if registry is None:
+        return []
+    cited = list(dict.fromkeys([*rs.sources(), *cited_extra]))
+    ids = [s for s in cited if s in set(registry["id"])]
+    other = sorted({s for s in cited if s not in set(registry["id"])})
+    reg = registry.set_index("id")
+    rows = [{"Id": s, "Kind": str(reg.at[s, "source_kind"]).replace("_", " "),
+             "Confidence": reg.at[s, "default_confidence"], "Date": fmt.date(reg.at[s, "date"]),
+             "Title": str(reg.at[s, "title"])} for s in sorted(ids)]
+    text = ("## Data and sources\n\nFigures in tables and charts cite their sources by id in the source lines. "
+            + ("The table below lists the entries of the source registry (data/sources.csv) cited by this build's "
+               "results and exhibits; the full registry, with a locator for every document, is in the data folder."
+               if rows else "The source registry (data/sources.csv) gives a locator for every document."))
+    prices = [s.split(":", 1)[1] for s in other if s.startswith("prices:")]
+    if prices:
+        text += (" Daily prices (" + ", ".join(prices) + ") come from data/prices/, whose PROVENANCE.md "
+                 "records where each row came from.")
+    cells = [_md_cell(text)]
+    if rows:
+        df = pd.DataFrame(rows)
+        ex = exhibits.table(df, title="Sources cited in this note", source="data/sources.csv (source registry)",
+                            notes="Confidence is the registry's default for the document; a figure's own confidence is shown where it is used.")
+        cells.append(_exhibit_cell(ex))
+    return cells
+
+
+def reproducibility_cells(meta: dict) -> list:
+    versions = meta.get("versions") or {}
+    text = ("## Reproducibility\n\n"
+            f"Built from commit `{meta.get('commit', 'uncommitted')}` with data as of {fmt.date(meta.get('as_of')) if meta.get('as_of') else fmt.NA}; "
+            f"the build date ({fmt.date(meta['build_date']) if meta.get('build_date') else fmt.NA}) is taken from the data, not the clock, "
+            "so two builds of the same commit are byte-identical. "
+            + ("Every data file is checked against its SHA-256 checksum (below) before the build."
+               if meta.get("checksums") else "No data checksum manifest was found for this build."))
+    cells = [_md_cell(text)]
+    if versions:
+        df = pd.DataFrame({"Package": list(versions), "Version": [str(v) for v in versions.values()]})
+        cells.append(_exhibit_cell(exhibits.table(df, title="Software versions of this build", source="the build environment")))
+    checks = meta.get("checksums") or []
+    if checks:
+        df = pd.DataFrame([{"File": p, "SHA-256": h} for p, h in checks])
+        cells.append(_exhibit_cell(exhibits.table(df, title="Data files and their checksums",
+                                                  source="data/MANIFEST.sha256")))
+    p = meta.get("params")
+    if p:
+        dump = yaml.safe_dump(json.loads(json.dumps(p, default=str)), sort_keys=True, default_flow_style=False).strip()
+        cells.append(_md_cell("Parameters of this build:\n\n```\n" + dump + "\n```"))
+    return cells
+
+
+def disclosures_cells(params: dict) -> list:
+    common = (params or {}).get("common", params or {})
+    rating = common.get("rating")
+    stance = (f"The author's rating, set by the `rating` parameter of this build, is **{rating}**."
+              if rating else "It carries no rating, price target or recommendation, and the author holds no position in the securities discussed.")
+    text = ("## Disclosures\n\n"
+            "This note is independent research built from public filings, press releases and market prices. "
+            "It is not investment advice and not an offer or solicitation to buy or sell any security. "
+            f"{stance} Figures may contain errors despite the checks described above; every figure can be "
+            "traced to its source through the ids in the source lines and the results files of the build.")
+    return [_md_cell(text)]
+
+
+def back_cells(results_dir: Path | None, params: dict, meta: dict, registry: pd.DataFrame | None,
+               present: list[str], cited_extra=()) -> list:
+    rs = ResultsSet(results_dir)
+    return [*methods_cells(present), *sources_cells(rs, registry, cited_extra), *reproducibility_cells(meta),
+            *disclosures_cells(params)]

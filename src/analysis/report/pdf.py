@@ -1,0 +1,182 @@
+"""PDF of the note via Typst: narrative through pandoc, exhibits typeset natively.
+
+Why Typst: the `typst` wheel on PyPI ships the whole compiler (a few MB, no system packages),
+compiles the note in about a second, embeds its own fonts (Libertinus Serif, DejaVu Sans Mono;
+we add matplotlib's bundled DejaVu Sans) so nothing is fetched or taken from the system, and its
+output is byte-reproducible once the document date is fixed. LaTeX needs hundreds of MB of
+system packages and is slow; printing from a headless browser needs a browser and gives less
+control over running headers, page x of y and tables that repeat their header across pages.
+
+Route: the merged, cleaned notebook (see `note.py`) becomes one Pandoc-markdown string
+(markdown cells and `text/markdown` outputs as they are; exhibits from their EXHIBIT_MIME JSON
+and front-page blocks from TYPST_MIME as ```{=typst} raw blocks), converted to Typst once by the
+pandoc binary of `pypandoc-binary`, wrapped in `templates/typst/note.typ`, compiled in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import warnings
+from pathlib import Path
+
+from .exhibits import EXHIBIT_MIME
+
+#: Raw Typst markup for the PDF, carried by front-page blocks next to their `text/html`.
+TYPST_MIME = "text/vnd.crwv.typst"
+
+TEMPLATE_DIR = Path(__file__).parent / "templates" / "typst"
+PANDOC_FORMAT = "markdown-tex_math_dollars-raw_tex-implicit_figures-raw_html"
+
+
+def font_paths() -> list[str]:
+    """Matplotlib's bundled DejaVu fonts (the sans face of the note and its charts)."""
+    import matplotlib
+
+    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
+
+
+def typst_str(s) -> str:
+    """A Typst string literal: shown verbatim, never parsed as markup."""
+    s = "" if s is None else str(s)
+    out = []
+    for ch in s:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def typst_array(items) -> str:
+    items = list(items)
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def typst_date(iso: str) -> str:
+    """'2025-11-10' -> Typst datetime(...) (the only date the PDF carries)."""
+    y, m, d = (int(x) for x in str(iso)[:10].split("-"))
+    return f"datetime(year: {y}, month: {m}, day: {d})"
+
+
+def _widths(columns, rows) -> str:
+    """Column widths: a narrow table sizes to its content (auto); a wide one shares the text width
+    in proportion to each column's content (capped), never less than its longest header word."""
+    need = []
+    for i, c in enumerate(columns):
+        cells = min(max([len(r[i]) for r in rows], default=0), 40)
+        word = max((len(w) for w in c.split()), default=1)
+        need.append(max(cells, word, 3) + 2)
+    if sum(need) <= 95:
+        return "auto"
+    return typst_array(f"{n}fr" for n in need)
+
+
+def exhibit_typst(d: dict, figure_path: str | None = None) -> str:
+    """Typst call for one exhibit's JSON content (`label` set by the assembler)."""
+    common = (f"label: {typst_str(d.get('label', ''))}, title: {typst_str(d['title'])}, "
+              f"notes: {typst_str(d['notes']) if d.get('notes') else 'none'}, source: {typst_str(d['source'])}")
+    if d["kind"] == "table":
+        t = d["table"]
+        rows = typst_array(typst_array(typst_str(v) for v in r) for r in t["rows"])
+        return (f"#exhibit-table({common}, columns: {typst_array(typst_str(c) for c in t['columns'])}, "
+                f"widths: {_widths(t['columns'], t['rows'])}, align: {typst_array(typst_str(a) for a in t['align'])}, "
+                f"rows: {rows})")
+    if figure_path is None:
+        raise ValueError("a figure exhibit needs the path of its SVG file")
+    return f"#exhibit-figure({common}, path: {typst_str(figure_path)})"
+
+
+def _raw(typ: str) -> str:
+    return f"```{{=typst}}\n{typ}\n```"
+
+
+def notebook_markdown(nb, work_dir: Path) -> str:
+    """The cleaned, numbered notebook as one Pandoc-markdown string; figures written to work_dir."""
+    parts: list[str] = []
+    nfig = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+            continue
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if EXHIBIT_MIME in data:
+                d = data[EXHIBIT_MIME]
+                path = None
+                if d["kind"] == "figure":
+                    nfig += 1
+                    path = f"figure-{nfig:02d}.svg"
+                    (work_dir / path).write_text(d["svg"], encoding="utf-8")
+                parts.append(_raw(exhibit_typst(d, path)))
+            elif TYPST_MIME in data:
+                if data[TYPST_MIME].strip():
+                    parts.append(_raw(data[TYPST_MIME]))
+            elif "text/markdown" in data:
+                parts.append(data["text/markdown"])
+            elif "image/svg+xml" in data or "image/png" in data:
+                nfig += 1
+                if "image/svg+xml" in data:
+                    path = f"image-{nfig:02d}.svg"
+                    (work_dir / path).write_text(data["image/svg+xml"], encoding="utf-8")
+                else:
+                    path = f"image-{nfig:02d}.png"
+                    (work_dir / path).write_bytes(base64.b64decode(data["image/png"]))
+                parts.append(_raw(f"#image({typst_str(path)}, width: 100%)"))
+            elif "text/html" in data:
+                # no PDF form for bare HTML (e.g. a DataFrame repr): notebooks display exhibits instead
+                warnings.warn(f"PDF: an HTML-only output of cell {cell.get('id', '?')} is left out; "
+                              "display it with analysis.report.exhibits", stacklevel=2)
+    return "\n\n".join(p.strip("\n") for p in parts if p and p.strip()) + "\n"
+
+
+def markdown_to_typst(md: str) -> str:
+    """Pandoc markdown -> Typst body (pandoc from pypandoc-binary; no template, no network)."""
+    import pypandoc
+
+    return pypandoc.convert_text(md, "typst", format=PANDOC_FORMAT, extra_args=["--wrap=none"])
+
+
+def render_pdf(nb, work_dir: Path, doc: dict) -> bytes:
+    """Compile the note to PDF bytes. `doc`: title, short_title, as_of, date (ISO), footer_note.
+
+    `work_dir` receives note.typ, main.typ and the figure files (kept for inspection).
+    """
+    import typst
+
+    work_dir = Path(work_dir)
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    shutil.copyfile(TEMPLATE_DIR / "note.typ", work_dir / "note.typ")
+    body = markdown_to_typst(notebook_markdown(nb, work_dir))
+    main = (
+        '#import "note.typ": *\n'
+        f"#show: note.with(title: {typst_str(doc['title'])}, short-title: {typst_str(doc['short_title'])}, "
+        f"as-of: {typst_str(doc['as_of'])}, date: {typst_date(doc['date'])}, "
+        f"footer-note: {typst_str(doc.get('footer_note', ''))})\n\n"
+        + body
+    )
+    (work_dir / "main.typ").write_text(main, encoding="utf-8")
+    return typst.compile(str(work_dir / "main.typ"), root=str(work_dir), font_paths=font_paths(),
+                         ignore_system_fonts=True)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """Plain text of a PDF (tests and checks; pypdf is a dev dependency)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+
