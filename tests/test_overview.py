@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 

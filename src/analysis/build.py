@@ -112,7 +112,7 @@ def execute(notebook, params_file, build_dir) -> Path:
         pm.execute_notebook(str(notebook), str(tmp), parameters=inject, cwd=str(notebook.parent),
                             kernel_name="python3", progress_bar=False, log_output=False,
                             # the kernel's start-up chatter (TCP transport notice) is not build output
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except PapermillExecutionError as exc:
         failed = build_dir / "failed" / notebook.name
         failed.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +121,7 @@ def execute(notebook, params_file, build_dir) -> Path:
         raise SystemExit(
             f"FAILED {notebook} at cell {exc.cell_index} (execution count {exc.exec_count}): "
             f"{exc.ename}: {evalue[-1] if evalue else ''}\n"
-            f"  executed copy kept for debugging: {display_path(failed)}")
+            f"  executed copy kept for debugging: {display_path(failed)}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -259,15 +259,17 @@ def _finding_contagion(rs: ResultsSet) -> str | None:
             s = (f"the strongest crisis-window link was {top['ticker']} (correlation {fmt.num(float(top['rho_crisis']), 2)}"
                  + (f", {fmt.num(float(top['rho_crisis_adj']), 2)} after adjustment" if "rho_crisis_adj" in f.columns and pd.notna(top.get("rho_crisis_adj")) else "")
                  + ")")
-            if "verdict" in f.columns and top.get("verdict") in _FR_WORDS:
-                s += f": {_FR_WORDS[top['verdict']]}"
+            vcol = "verdict_strict" if "verdict_strict" in f.columns else "verdict"
+            if vcol in f.columns and top.get(vcol) in _FR_WORDS:
+                s += f": {_FR_WORDS[top[vcol]]}"
             parts.append(s)
-            if "verdict" in f.columns:
-                v = f["verdict"].dropna()
+            if vcol in f.columns:
+                v = f[vcol].dropna()
                 if len(v):
-                    parts.append(f"{int((v == 'contagion').sum())} of {len(v)} peers pass the Forbes-Rigobon test for contagion")
+                    both = " by both the heteroskedasticity-adjusted and the unadjusted test" if vcol == "verdict_strict" else ""
+                    parts.append(f"{int((v == 'contagion').sum())} of {len(v)} peers pass the Forbes-Rigobon test for contagion{both}")
     net = rs.entry(nb, "crwv_net_spillover_latest")
-    if net is not None:
+    if net is not None and net.get("value") is not None:
         role = "transmitter" if net["value"] > 0 else "receiver"
         parts.append(f"{TICKER}'s latest net spillover (Diebold-Yilmaz) is {format_value(net)}, a net {role} of shocks")
     if not parts:
@@ -314,10 +316,7 @@ def key_findings(rs: ResultsSet) -> list[str]:
     """One sentence per finding whose inputs exist (at most six), in section order."""
     out = []
     for f in FINDINGS:
-        try:
-            s = f(rs)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            s = None  # a results file with an unexpected shape: the finding is left out
+        s = f(rs)  # None when its inputs are absent; a malformed results file is a bug and raises
         if s:
             out.append(s)
     return out[:6]

@@ -72,3 +72,12 @@ def plain_log_formatter():
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+
+
+def plain_log_axis(ax) -> None:
+    """Log y-axis with ticks at 1-2-3-4-5 steps labelled as plain numbers, no minor labels."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 4.0, 5.0)))
+    ax.yaxis.set_major_formatter(plain_log_formatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
