@@ -92,7 +92,12 @@ $(ENV_STAMP): uv.lock requirements.lock pyproject.toml
 	echo "environment ready in $$(( $$(date +%s) - t0 )) s"
 	@touch $@
 
-test: $(ENV_STAMP) report ## lint, then run every test (includes tests of the built note)
+# point-in-time variants built (and tested) by `make test` besides the default note
+TEST_VARIANTS := params/as-of-2025-11-10.yaml
+
+test: $(ENV_STAMP) ## build the notes, lint, then run every test (includes tests of the built notes)
+	@$(MAKE) --no-print-directory report PARAMS=params/default.yaml
+	@$(foreach p,$(TEST_VARIANTS),$(MAKE) --no-print-directory report PARAMS=$(p) &&) true
 	@$(PY) -m ruff check src tests notebooks
 	@$(PY) -m pytest -q
 
