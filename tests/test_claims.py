@@ -225,8 +225,16 @@ def test_contracts_total_and_share_of_backlog(data):
 
 
 def test_contract_without_value_is_not_summed(data):
-    a = C.contracts_total(data, "Core Scientific", "2025-01-01", "2025-12-31")
-    assert a.missing and "no value" in a.reason  # the 2025-10-30 termination row has no value
+    import dataclasses
+
+    # constructed case on a copy of the real contracts: blank the value of OpenAI's May-2025 add-on
+    c = data.contracts.copy()
+    c.loc[(c["counterparty"] == "OpenAI") & (c["announced"] == "2025-05-14"), "value_usd_m"] = float("nan")
+    a = C.contracts_total(dataclasses.replace(data, contracts=c), "OpenAI", "2025-01-01", "2025-12-31")
+    assert a.missing and "no value" in a.reason and "2025-05-14" in a.reason  # never summed as zero
+    # an acquisition is not a customer contract: Core Scientific has no contract to sum
+    b = C.contracts_total(data, "Core Scientific", "2025-01-01", "2025-12-31")
+    assert b.missing and "no contract" in b.reason
 
 
 # --------------------------------------------------------------------------- ratio measures

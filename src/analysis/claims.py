@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import fundamentals, unit_economics
+from . import concentration, fundamentals, unit_economics
 from .data import schema as S
 from .data.load import as_of_date
 
@@ -434,21 +434,14 @@ def _source_confidence(data: ClaimData, ids) -> str | None:
 
 def contracts_total(data: ClaimData, counterparty: str, start, end) -> Actual:
     """Sum of announced contract values (USD m, 'up to' amounts) with `counterparty` announced in
-    [start, end]. Missing when none is found or one of them has no value (never counted as zero)."""
-    c = data.contracts
-    start, end = pd.Timestamp(start), pd.Timestamp(end)
-    sel = c[(c["counterparty"].str.casefold() == str(counterparty).casefold())
-            & c["announced"].notna() & (c["announced"] >= start) & (c["announced"] <= end)]
-    if sel.empty:
-        return _na("usd_m", f"no contract with {counterparty} announced {_iso(start)}..{_iso(end)} "
-                            "in the data" + _not_public(data))
-    ids = tuple(dict.fromkeys(sel["source"]))
-    if sel["value_usd_m"].isna().any():
-        bad = ", ".join(_iso(d) for d in sel.loc[sel["value_usd_m"].isna(), "announced"])
-        return _na("usd_m", f"a {counterparty} contract has no value (announced {bad})", ids)
-    parts = " + ".join(f"{v:,.0f} ({_iso(d)})" for v, d in zip(sel["value_usd_m"], sel["announced"], strict=True))
-    return Actual(float(sel["value_usd_m"].sum()), "usd_m", ids, _source_confidence(data, ids),
-                  f"{len(sel)} contract(s): {parts}")
+    [start, end] (`concentration.contracts_total`). Missing when none is found or one of them has
+    no value (never counted as zero)."""
+    tot = concentration.contracts_total(data.contracts, counterparty, start, end)
+    ids = tuple(tot["sources"])
+    if tot["reason"] is not None:
+        return _na("usd_m", tot["reason"] + ("" if tot["n"] else _not_public(data)), ids)
+    parts = " + ".join(f"{v:,.0f} ({d})" for v, d in zip(tot["values"], tot["announced"], strict=True))
+    return Actual(tot["value"], "usd_m", ids, _source_confidence(data, ids), f"{tot['n']} contract(s): {parts}")
 
 
 def share_of_backlog(data: ClaimData, counterparty: str, period: str, start, end) -> Actual:

@@ -444,19 +444,28 @@ def undated_contracts(contracts: pd.DataFrame) -> pd.DataFrame:
 def contracts_total(contracts: pd.DataFrame, counterparty: str, start=None, end=None) -> dict:
     """Sum of a counterparty's dated backlog-type contract values announced in [start, end].
 
-    `contracts` = `load_contracts(as_of)`; dates inclusive (None = open). Returns value (USD m;
-    NaN when no contract matches), n, lines (contracts.csv lines), sources (ids),
-    announced (list of ISO dates).
+    `contracts` = `load_contracts(as_of)`; dates inclusive (None = open); the counterparty name
+    matches case-insensitively. Returns value (USD m; NaN when no contract matches or one of them
+    has no value, never counted as zero), n, lines (contracts.csv lines), sources (ids),
+    announced (list of ISO dates), values (USD m, one per contract), reason (why value is NaN).
     """
-    c = backlog_contracts(contracts)
-    c = c[(c["counterparty"] == counterparty) & c["announced"].notna()]
+    c = contracts[contracts["kind"].isin(BACKLOG_KINDS)]  # valueless rows kept: they make the sum missing
+    c = c[(c["counterparty"].str.casefold() == str(counterparty).casefold()) & c["announced"].notna()]
     if start is not None:
         c = c[c["announced"] >= pd.Timestamp(start)]
     if end is not None:
         c = c[c["announced"] <= pd.Timestamp(end)]
-    return {"value": float(c["value_usd_m"].sum()) if len(c) else np.nan, "n": int(len(c)),
+    span = f"{'' if start is None else pd.Timestamp(start).date().isoformat()}..{'' if end is None else pd.Timestamp(end).date().isoformat()}"
+    reason = None
+    if c.empty:
+        reason = f"no contract with {counterparty} announced {span} in the data"
+    elif c["value_usd_m"].isna().any():
+        bad = ", ".join(t.date().isoformat() for t in c.loc[c["value_usd_m"].isna(), "announced"])
+        reason = f"a {counterparty} contract has no value (announced {bad})"
+    return {"value": float(c["value_usd_m"].sum()) if reason is None else np.nan, "n": int(len(c)),
             "lines": [int(x) for x in c["line"]], "sources": list(dict.fromkeys(c["source"])),
-            "announced": [t.date().isoformat() for t in c["announced"]]}
+            "announced": [t.date().isoformat() for t in c["announced"]],
+            "values": [float(v) for v in c["value_usd_m"]], "reason": reason}
 
 
 def backlog_shares(contracts: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFrame:
