@@ -1,10 +1,10 @@
 # crwv-note: executed notebooks <- source notebooks + library + data + parameters; note <- executed notebooks + templates.
-# `make help` lists the targets.
+# `make help` lists the targets. Outputs are written atomically by the build driver (temp file + rename),
+# so a failed step leaves the previous outputs in place (no .DELETE_ON_ERROR: it would delete them).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := report
-.DELETE_ON_ERROR:
 .SECONDEXPANSION:
 MAKEFLAGS += --no-builtin-rules
 
