@@ -199,3 +199,26 @@ def test_sensitivity_table_shape(panel):
     row = t.set_index("quarter").loc["2025Q3"]
     assert row["margin_6y"] == pytest.approx(51.85 / 1364.676)
     assert row["margin_5y"] > row["margin_4y"] > row["margin_3y"]
+
+
+def test_key_figures_carry_each_figures_own_provenance():
+    from analysis.data import load_fundamentals
+    from analysis.fundamentals import quarterly_panel
+    from analysis.unit_economics import key_figures, ratio_table
+
+    panel = quarterly_panel(load_fundamentals("2025-11-13"))
+    kf = key_figures(panel, ratio_table(panel), "2025Q3").set_index("label")
+    # Q3-25 press release (PR_25Q3): revenue 1,364.676; operating income 51.85; interest 310.555
+    assert kf.at["Revenue", "value"] == pytest.approx(1364.676)
+    assert kf.at["Revenue", "sources"] == "PR_25Q3" and kf.at["Revenue", "confidence"] == "high"
+    assert kf.at["Operating margin", "value"] == pytest.approx(51.85 / 1364.676)
+    assert kf.at["Interest coverage", "value"] == pytest.approx(51.85 / 310.555)
+    # debt principal 14,205.268 at 2025-09-30 (XBRL R97 of the Q3-25 10-Q, public 2025-11-13)
+    assert kf.at["Debt principal (quarter end)", "period"] == "2025Q3"
+    assert kf.at["Debt principal (quarter end)", "value"] == pytest.approx(14205.268)
+    assert kf.at["Debt principal (quarter end)", "source_kind"] == "filing"
+    # before the 10-Q the latest principal is the 2025Q2 one (SEC_R41, 11,171.485)
+    p2 = quarterly_panel(load_fundamentals("2025-11-10"))
+    kf2 = key_figures(p2, ratio_table(p2), "2025Q3").set_index("label")
+    assert kf2.at["Debt principal (quarter end)", "period"] == "2025Q2"
+    assert kf2.at["Debt principal (quarter end)", "value"] == pytest.approx(11171.485)

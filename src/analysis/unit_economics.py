@@ -385,3 +385,46 @@ def results_table(panel: Panel, ratios: pd.DataFrame, metrics=(), ratio_columns=
             r[f"{c}_reason"] = (ratios.at[q, "reasons"] or {}).get(c)
         rows.append(r)
     return pd.DataFrame(rows)
+
+
+KEY_FIGURE_COLUMNS = ["label", "period", "value", "unit", "source_kind", "confidence", "sources", "derived"]
+
+
+def key_figures(panel: Panel, ratios: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
+    """Front-page key figures for `quarter` with each figure's own provenance.
+
+    Rows: revenue, operating margin, interest expense (USD m), interest coverage (x), and debt
+    principal at the latest quarter end on or before `quarter` that has one (balances are often
+    disclosed later or less often). Columns: KEY_FIGURE_COLUMNS; source_kind / confidence are the
+    weakest of the figure's inputs; `derived` marks a derived quarter. Empty frame when `quarter`
+    is None.
+    """
+    from .fundamentals import CONFIDENCE_RANK
+
+    if quarter is None:
+        return pd.DataFrame(columns=KEY_FIGURE_COLUMNS)
+    kind_rank = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
+
+    def cell(label, q, metric, value, unit, recs):
+        recs = [r for r in recs if r.get("source")]
+        srcs = list(dict.fromkeys(s for r in recs for s in str(r["source"]).split(";") if s))
+        confs = [r["confidence"] for r in recs if r.get("confidence")]
+        kinds = [r["source_kind"] for r in recs if r.get("source_kind")]
+        return {"label": label, "period": q, "value": value, "unit": unit,
+                "source_kind": min(kinds, key=lambda k: kind_rank.get(k, 0)) if kinds else None,
+                "confidence": min(confs, key=lambda c: CONFIDENCE_RANK.get(c, 0)) if confs else None,
+                "sources": "; ".join(srcs), "derived": any(bool(r.get("derived")) for r in recs)}
+
+    rows = []
+    for label, metric in (("Revenue", "revenue"), ("Interest expense, net", "interest_expense")):
+        rows.append(cell(label, quarter, metric, panel.values.at[quarter, metric], "usd_m",
+                         [panel.record(quarter, metric)]))
+    for label, ratio in (("Operating margin", "operating_margin"), ("Interest coverage", "interest_coverage")):
+        recs = [panel.record(quarter, m) for m in RATIO_INPUTS[ratio]]
+        rows.append(cell(label, quarter, ratio, ratios.at[quarter, ratio], RATIO_UNITS[ratio], recs))
+    debt = panel.values.loc[:quarter, "debt_principal_total"].dropna()
+    if len(debt):
+        q = str(debt.index[-1])
+        rows.append(cell("Debt principal (quarter end)", q, "debt_principal_total", debt.iloc[-1], "usd_m",
+                         [panel.record(q, "debt_principal_total")]))
+    return pd.DataFrame(rows, columns=KEY_FIGURE_COLUMNS)

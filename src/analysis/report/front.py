@@ -353,22 +353,23 @@ def _kind_confidence(ids, registry: pd.DataFrame | None) -> tuple[str, str]:
 
 
 def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhibit | None:
-    """Key-figures table. A results table `key_figures` (columns label, period, value, unit,
-    source_kind, confidence, sources) is used as is when a notebook writes one; otherwise each row
-    is a results value, with the source kind and the lowest default confidence of its sources."""
+    """Key-figures table: the `key_figures` results tables of the notebooks (columns label, period,
+    value, unit, source_kind, confidence, sources, derived), concatenated in section order, each
+    figure with its own provenance. Only when no notebook writes one, each row is a results value
+    with the source kind and the lowest default confidence of its sources."""
     rows, ids = [], []
-    for stem in SECTIONS:
+    for stem in SECTIONS:  # every notebook's `key_figures` table, in section order
         t = rs.table(stem, "key_figures")
         if t is not None and {"label", "value", "unit"} <= set(t.columns):
             for r in t.to_dict("records"):
                 srcs = [s for s in re.split(r"[;, ]+", str(r.get("sources") or "")) if s]
                 ids += srcs
-                rows.append({"Figure": r["label"], "Period": r.get("period") or fmt.NA,
+                period = (r.get("period") or fmt.NA) + (" (derived)" if r.get("derived") else "")
+                rows.append({"Figure": r["label"], "Period": period,
                              "Value": format_value({"value": r["value"], "unit": r["unit"]}),
                              "Source kind": str(r.get("source_kind") or fmt.NA).replace("_", " "),
                              "Confidence": r.get("confidence") or fmt.NA, "Sources": ", ".join(srcs) or fmt.NA})
-            break
-    else:
+    if not rows:
         for label, candidates in KEY_FIGURES:
             found = next(((nb, e, pn) for nb, name, pn in candidates if (e := rs.entry(nb, name)) is not None), None)
             if found is None:
