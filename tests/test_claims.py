@@ -530,3 +530,68 @@ def test_ratio_not_public_before_release():
     # Q1-25 (published 2025-05-14) is known: -27.47 / 981.632 (10-Q)
     q1 = C.ratio(d, "operating_margin", "2025Q1")
     assert q1.value == pytest.approx(-27.47 / 981.632, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- exhibit helpers
+def _verdict_frame():
+    # constructed: outlet A has claims dated 2025-03-01 and 2025-06-01, outlet B one of 2025-04-01
+    return pd.DataFrame({
+        "claim_id": ["X3", "X1", "X2", "X4"],
+        "published": pd.to_datetime(["2025-06-01", "2025-03-01", "2025-04-01", "2025-03-01"]),
+        "outlet": ["A", "A", "B", "A"],
+        "verdict": ["differs", "confirmed", "partly verifiable", "confirmed"],
+    })
+
+
+def test_claims_by_outlet_and_summary_constructed():
+    v = _verdict_frame()
+    rows = C.claims_by_outlet(v)
+    # A's latest claim (2025-06-01) is newer than B's (2025-04-01): A first, claims by id inside
+    assert rows["claim_id"].tolist() == ["X1", "X3", "X4", "X2"]
+    assert rows["first_of_outlet"].tolist() == [True, False, False, True]
+    s = C.outlet_summary(v)
+    assert s["outlet"].tolist() == ["A", "B"]
+    a = s.iloc[0]
+    assert (a["claims"], a["confirmed"], a["differs"], a["partly_verifiable"], a["not_verifiable"]) == (3, 2, 1, 0, 0)
+    assert a["published"] == pd.Timestamp("2025-06-01") and (a["first_claim"], a["last_claim"]) == ("X1", "X4")
+    assert s.iloc[1]["partly_verifiable"] == 1
+
+
+@pytest.mark.parametrize("counts, words", [
+    ((1, 1, 0, 0), "the check is confirmed"),
+    ((2, 2, 0, 0), "both checks confirmed"),
+    ((3, 3, 0, 0), "all 3 checks confirmed"),
+    ((1, 0, 1, 0), "the check differs"),
+    ((3, 1, 1, 1), "1 of 3 checks differs"),
+    ((3, 1, 2, 0), "2 of 3 checks differ"),
+    ((2, 1, 0, 1), "1 of 2 checks confirmed, 1 not verifiable"),
+    ((1, 0, 0, 1), "the check is not verifiable"),
+    ((2, 0, 0, 2), "none of 2 checks verifiable"),
+])
+def test_check_tally(counts, words):
+    assert C.check_tally(*counts) == words
+
+
+def test_check_tally_rejects_counts_that_do_not_add_up():
+    with pytest.raises(ValueError):
+        C.check_tally(3, 1, 1, 0)
+    with pytest.raises(ValueError):
+        C.check_tally(0, 0, 0, 0)
+
+
+def test_not_verifiable_checks_and_widest_gap(ledger):
+    checks, verdicts = ledger
+    nv = C.not_verifiable_checks(checks)
+    assert len(nv) == int((checks["verdict"] == "not verifiable").sum()) and nv["reason"].notna().all()
+    # same order as the ledger: the claims' order in claims_by_outlet
+    order = C.claims_by_outlet(verdicts)["claim_id"].tolist()
+    pos = [order.index(c) for c in nv["claim_id"]]
+    assert pos == sorted(pos)
+    diff = C.differing_checks(checks)
+    g = C.widest_gap(diff)
+    # computed by hand over the differing checks: |actual - stated| / |stated|, dates and zero stated left out
+    best = max(((abs(r["actual"] - r["stated"]) / abs(r["stated"]), r["claim_id"], r["check_no"])
+                for _, r in diff.iterrows() if r["unit"] != "date" and r["stated"] != 0))
+    assert (g["claim_id"], g["check_no"]) == (best[1], best[2])
+    assert g["relative_difference"] == pytest.approx(best[0], rel=1e-12)
+    assert C.widest_gap(diff.iloc[0:0]) is None

@@ -702,10 +702,73 @@ def differing_checks(checks: pd.DataFrame) -> pd.DataFrame:
 def ledger_rows(checks: pd.DataFrame) -> pd.DataFrame:
     """Checks ordered for the ledger exhibit: outlets by latest publication date (newest first),
     then claim id and check number; `first_of_outlet` / `first_of_claim` flag group starts."""
-    latest = checks.groupby("outlet")["published"].transform("max")
-    df = checks.assign(_latest=latest).sort_values(
-        ["_latest", "outlet", "claim_id", "check_no"], ascending=[False, True, True, True])
-    df = df.drop(columns="_latest").reset_index(drop=True)
+    df = _outlet_order(checks, ["claim_id", "check_no"])
     df["first_of_outlet"] = df["outlet"].ne(df["outlet"].shift())
     df["first_of_claim"] = df["claim_id"].ne(df["claim_id"].shift())
     return df
+
+
+# --------------------------------------------------------------------------- exhibit helpers
+def _outlet_order(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`df` ordered by outlet (latest publication first, then name), then `keys`."""
+    latest = df.groupby("outlet")["published"].transform("max")
+    out = df.assign(_latest=latest).sort_values(["_latest", "outlet", *keys],
+                                                ascending=[False, True] + [True] * len(keys))
+    return out.drop(columns="_latest").reset_index(drop=True)
+
+
+def claims_by_outlet(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Claim rows (`claim_verdicts`) in ledger order (outlets by latest publication date, newest
+    first, then claim id), the same order as `ledger_rows`; `first_of_outlet` flags group starts."""
+    df = _outlet_order(verdicts, ["claim_id"])
+    df["first_of_outlet"] = df["outlet"].ne(df["outlet"].shift())
+    return df
+
+
+def outlet_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One row per outlet in ledger order: outlet, published (latest date of its claims), first /
+    last claim_id, claims (count) and one count column per claim verdict (`confirmed`, `differs`,
+    `partly_verifiable`, `not_verifiable`)."""
+    rows = []
+    for outlet, g in claims_by_outlet(verdicts).groupby("outlet", sort=False):
+        row = {"outlet": outlet, "published": g["published"].max(), "first_claim": g["claim_id"].iloc[0],
+               "last_claim": g["claim_id"].iloc[-1], "claims": len(g)}
+        for v in CLAIM_VERDICTS:
+            row[v.replace(" ", "_")] = int((g["verdict"] == v).sum())
+        rows.append(row)
+    cols = ["outlet", "published", "first_claim", "last_claim", "claims",
+            *(v.replace(" ", "_") for v in CLAIM_VERDICTS)]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def check_tally(n_checks: int, n_confirmed: int, n_differs: int, n_not_verifiable: int) -> str:
+    """Short words for a claim's checks: '2 of 3 checks differ', 'all 3 checks confirmed', 'both checks confirmed',
+    '1 of 2 checks confirmed, 1 not verifiable', 'the check is not verifiable'."""
+    n_checks, n_confirmed, n_differs, n_not_verifiable = (int(x) for x in (n_checks, n_confirmed, n_differs,
+                                                                         n_not_verifiable))
+    if n_checks <= 0 or n_confirmed + n_differs + n_not_verifiable != n_checks:
+        raise ValueError("the counts of a claim's checks must be positive and add up")
+    noun = "check" if n_checks == 1 else "checks"
+    if n_differs:
+        verb = "differs" if n_differs == 1 else "differ"
+        return ("the check differs" if n_checks == 1 else f"{n_differs} of {n_checks} {noun} {verb}")
+    if n_confirmed == n_checks:
+        return {1: "the check is confirmed", 2: "both checks confirmed"}.get(n_checks, f"all {n_checks} checks confirmed")
+    if n_confirmed == 0:
+        return "the check is not verifiable" if n_checks == 1 else f"none of {n_checks} checks verifiable"
+    return f"{n_confirmed} of {n_checks} {noun} confirmed, {n_not_verifiable} not verifiable"
+
+
+def not_verifiable_checks(checks: pd.DataFrame) -> pd.DataFrame:
+    """The checks whose verdict is 'not verifiable', in ledger order, with their reason."""
+    rows = ledger_rows(checks)
+    return rows[rows["verdict"] == "not verifiable"].reset_index(drop=True)
+
+
+def widest_gap(differ: pd.DataFrame) -> pd.Series | None:
+    """The row of `differing_checks` with the largest relative difference (None when no row has
+    one, e.g. only date checks differ). Ties: the first in claim order."""
+    rel = pd.to_numeric(differ["relative_difference"], errors="coerce") if len(differ) else pd.Series(dtype=float)
+    if rel.notna().sum() == 0:
+        return None
+    return differ.loc[rel.idxmax()]

@@ -32,13 +32,19 @@ def test_fundamentals_as_of_q3_press_release_day():
     pr_q3 = {n for n, r in raw if r["source"] == "PR_25Q3" and r["published"] == "2025-11-10"}
     tenq = {n for n, r in raw if r["published"] == "2025-11-13"}
     undated = [n for n, r in raw if r["published"] == ""]
-    kept = {n for n, r in raw if r["published"] and r["published"] <= AS_OF}  # ISO text compares as dates
+    # document dates of the sources (sources.csv, read here with the csv module; month-only = month end)
+    doc = {r["id"]: (r["date"] + "-31" if len(r["date"]) == 7 else r["date"]) for _, r in _raw("sources.csv") if r["date"]}
+    later_doc = {n for n, r in raw if r["published"] and r["published"] <= AS_OF and doc.get(r["source"], "") > AS_OF}
+    kept = {n for n, r in raw if r["published"] and r["published"] <= AS_OF} - later_doc  # ISO text compares as dates
     assert len(pr_q3) >= 26 and len(tenq) == 8 and len(undated) == 26
     assert pr_q3 <= set(df["line"])                 # Q3-25 PR rows published that day are kept
     assert not tenq & set(df["line"])               # the 10-Q rows of 2025-11-13 are not
     assert set(df["line"]) == kept
     assert not df["undated"].any()
     assert df.attrs["undated_excluded"] == undated  # dropped undated rows are listed by line
+    # figures public by as_of but read from a later document (e.g. RR, 2026-06-11) are left out
+    assert later_doc and df.attrs["later_source_excluded"] == sorted(later_doc)
+    assert {r["source"] for n, r in raw if n in later_doc} >= {"RR"}
     assert df.attrs["as_of"] == AS_OF
     assert (df["published"] <= pd.Timestamp(AS_OF)).all()
     q3 = df[(df.period == "2025Q3") & (df.metric == "revenue")]
@@ -69,12 +75,16 @@ def test_prices_end_at_as_of():
 
 
 def test_month_only_dates_count_from_month_end():
-    # financings.csv line 2: the IPO, announced "2025-03" -> public from 2025-03-31
-    before = D.load_financings(as_of="2025-03-30", data_dir=DATA)
-    at = D.load_financings(as_of="2025-03-31", data_dir=DATA)
-    assert 2 not in set(before["line"])
-    assert 2 in set(at["line"])
-    assert at.set_index("line").loc[2, "announced_precision"] == "month"
+    # financings.csv line 2: the IPO, announced "2025-03" -> public from 2025-03-31 at the earliest;
+    # its source (SEC_R32, XBRL of the Q2-25 10-Q) is a document of 2025-08-13, so the row enters then
+    assert 2 not in set(D.load_financings(as_of="2025-03-30", data_dir=DATA)["line"])
+    assert 2 in set(D.load_financings(as_of="2025-03-31").attrs["later_source_excluded"])
+    at = D.load_financings(as_of="2025-08-13", data_dir=DATA)
+    assert 2 in set(at["line"]) and at.set_index("line").loc[2, "announced_precision"] == "month"
+    # a month-only source date counts from the month end too: YAHOO is dated "2025-05"
+    yahoo = {n for n, r in _raw("fundamentals.csv") if r["source"] == "YAHOO" and r["published"] <= "2025-05-30"}
+    assert yahoo and not yahoo & set(D.load_fundamentals(as_of="2025-05-30", data_dir=DATA)["line"])
+    assert yahoo <= set(D.load_fundamentals(as_of="2025-05-31", data_dir=DATA)["line"])
 
 
 def test_financings_undated_rows_dropped_and_listed():

@@ -68,7 +68,10 @@ def _records(sch: S.Schema, data_dir) -> list[dict]:
     return [dict(r) for r in _cached(str(path), raw, sch)]
 
 
-def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str) -> pd.DataFrame:
+def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str, data_dir=None, cited=False) -> pd.DataFrame:
+    """Rows public on `as_of`: `col` <= as_of, and (for files citing sources.csv ids, `cited`)
+    a source document that itself existed then: a figure public in 2025 but read by us in a 2026
+    secondary report is left out of a 2025 note (`later_source_excluded` lists those lines)."""
     cutoff = as_of_date(as_of)
     undated = df[col].isna()
     df = df.assign(undated=undated.to_numpy())
@@ -76,10 +79,17 @@ def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str) -> pd.DataFrame
                     undated_lines=[int(x) for x in df.loc[undated, "_line"]])
     if cutoff is None:
         df.attrs["undated_excluded"] = []
+        df.attrs["later_source_excluded"] = []
         out = df
     else:
         df.attrs["undated_excluded"] = df.attrs["undated_lines"]
-        out = df[df[col].notna() & (df[col] <= cutoff)]
+        keep = df[col].notna() & (df[col] <= cutoff)
+        if cited:
+            doc_date = df["source"].map(source_dates(data_dir))
+            later = keep & doc_date.notna() & (doc_date > cutoff)
+            df.attrs["later_source_excluded"] = [int(x) for x in df.loc[later, "_line"]]
+            keep &= ~later
+        out = df[keep]
     out = out.rename(columns={"_line": "line"}).reset_index(drop=True)
     out.attrs = dict(df.attrs)
     return out
@@ -90,6 +100,12 @@ def _with_sources(sch: S.Schema, data_dir) -> list[dict]:
     ids = set(load_sources(data_dir=data_dir)["id"])
     rules.check_source_exists(records, display_path(_dir(data_dir) / sch.file), ids)
     return records
+
+
+def source_dates(data_dir=None) -> dict:
+    """Source id -> date of the document (month-only dates count from the month end); undated ids absent."""
+    reg = load_sources(data_dir=data_dir)
+    return {i: d for i, d in zip(reg["id"], reg["date"], strict=True) if pd.notna(d)}
 
 
 def load_sources(as_of=None, data_dir=None) -> pd.DataFrame:
@@ -108,25 +124,25 @@ def load_fundamentals(as_of=None, data_dir=None) -> pd.DataFrame:
     (in `unit`: usd_m, pct 0..100, mw, count, years), source_kind, source, confidence, note,
     published_precision ('day'/'month'), undated, line."""
     df = to_frame(_with_sources(S.FUNDAMENTALS, data_dir), S.FUNDAMENTALS)
-    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.FUNDAMENTALS.file))
+    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.FUNDAMENTALS.file), data_dir, cited=True)
 
 
 def load_customers(as_of=None, data_dir=None) -> pd.DataFrame:
     """Customer concentration disclosures: period, published, customer, measure, value (pct 0..100)."""
     df = to_frame(_with_sources(S.CUSTOMERS, data_dir), S.CUSTOMERS)
-    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.CUSTOMERS.file))
+    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.CUSTOMERS.file), data_dir, cited=True)
 
 
 def load_contracts(as_of=None, data_dir=None) -> pd.DataFrame:
     """Announced contracts: announced, counterparty, kind, value_usd_m (USD m, 'up to' amounts), ..."""
     df = to_frame(_with_sources(S.CONTRACTS, data_dir), S.CONTRACTS)
-    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.CONTRACTS.file))
+    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.CONTRACTS.file), data_dir, cited=True)
 
 
 def load_financings(as_of=None, data_dir=None) -> pd.DataFrame:
     """Debt and equity raises: announced (month-only dates count from month end), kind, value_usd_m."""
     df = to_frame(_with_sources(S.FINANCINGS, data_dir), S.FINANCINGS)
-    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.FINANCINGS.file))
+    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.FINANCINGS.file), data_dir, cited=True)
 
 
 def load_events(as_of=None, data_dir=None) -> pd.DataFrame:

@@ -61,3 +61,17 @@ def date(x) -> str:
 
 def years(x, digits: int = 1) -> str:
     return NA if _missing(x) else f"{x:,.{digits}f} years"
+
+
+def elapsed(seconds) -> str:
+    """Coarse run time for prose: 'under 1 s', 'under 10 s', 'under 1 minute', 'under 5 minutes'.
+
+    Timings vary from run to run; the note states these stable bounds so two builds stay
+    byte-identical, while the exact seconds go to the results file and the build log.
+    """
+    if _missing(seconds):
+        return NA
+    for limit, text in ((1, "under 1 s"), (10, "under 10 s"), (60, "under 1 minute"), (300, "under 5 minutes")):
+        if seconds < limit:
+            return text
+    return "over 5 minutes"
