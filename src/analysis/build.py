@@ -83,6 +83,8 @@ def _clean_executed(path: Path) -> None:
         pm.pop(k, None)
     for cell in nb.get("cells", []):
         md = cell.get("metadata", {})
+        if "injected-parameters" in md.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         md.pop("execution", None)
         cpm = md.get("papermill", {})
         for k in ("start_time", "end_time", "duration"):
@@ -102,7 +104,8 @@ def execute(notebook, params_file, build_dir) -> Path:
     notebook, build_dir = Path(notebook), Path(build_dir)
     params = load_params(params_file)
     inject = notebook_params(params, notebook)
-    inject["results_dir"] = str((build_dir / "results").resolve())
+    # relative to the notebook's folder (papermill runs it there): the executed copy names no machine path
+    inject["results_dir"] = os.path.relpath((build_dir / "results").resolve(), notebook.parent.resolve())
     os.environ.setdefault("SOURCE_DATE_EPOCH", _epoch(data_date(params["common"].get("as_of"))))
     out = build_dir / "executed" / notebook.name
     out.parent.mkdir(parents=True, exist_ok=True)
