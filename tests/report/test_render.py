@@ -143,3 +143,99 @@ def test_typst_strings_are_verbatim(tmp_path):
     pdf = typst.compile(str(tmp_path / "main.typ"), root=str(tmp_path), font_paths=font_paths(),
                         ignore_system_fonts=True)
     assert _norm(pdf_text(pdf)).count(nasty) == 2
+
+
+# ---- table layout (constructed cases; the values are made up and only exercise the layout) ----
+
+def _compile_exhibits(tmp_path, *exhibits_data):
+    import typst
+
+    from analysis.report.pdf import TEMPLATE_DIR, exhibit_typst, font_paths
+
+    (tmp_path / "note.typ").write_text((TEMPLATE_DIR / "note.typ").read_text())
+    body = "\n".join(exhibit_typst(d) for d in exhibits_data)
+    (tmp_path / "main.typ").write_text('#import "note.typ": *\n#show: note.with(title: "t", short-title: "t", '
+                                       'as-of: "2025-11-10", date: datetime(year: 2025, month: 11, day: 10))\n' + body)
+    return typst.compile(str(tmp_path / "main.typ"), root=str(tmp_path), font_paths=font_paths(),
+                         ignore_system_fonts=True)
+
+
+def test_column_fit_classifies_columns():
+    from analysis.report.pdf import breakable, column_fit
+
+    cols = ["Quarter", "Backlog", "Change", "SHA-256", "Reason"]
+    rows = [["2025Q3", "55,600.0", "+4.2%", "a" * 64, "the filing gives no backlog for this quarter"],
+            ["2025Q4", "n/a", "-1.0 pp", "0123456789abcdef" * 4, ""]]
+    fit = column_fit(cols, rows, ["l", "l", "l", "l", "l"])
+    assert [f["num"] for f in fit] == [False, True, True, False, False]  # preformatted numbers count as numeric
+    assert [f["mono"] for f in fit] == [False, False, False, True, False]
+    assert fit[4]["cells"][0].startswith("the filing") and fit[4]["weight"] > fit[0]["weight"]
+    assert fit[4]["words"][:2] == ["backlog", "quarter"] and fit[0]["head_words"] == ["Quarter"]
+    # long identifiers may break after underscores; short ones and '±' numbers stay whole
+    assert breakable("interest_and_da_to_revenue 2025Q1") == "interest_\u200band_\u200bda_\u200bto_\u200brevenue 2025Q1"
+    assert breakable("net_income") == "net_income"
+    assert breakable("(±$0.01)") == "(±\u2060$0.01)"
+
+
+def test_wide_table_keeps_numbers_and_headers_whole(tmp_path):
+    from analysis.report.exhibits import Exhibit
+
+    cols = ["Quarter", "Backlog", "Prior backlog", "Revenue", "Implied bookings", "Book-to-bill", "Coverage (years)",
+            "Conversion (quarter)", "Sources: backlog / prior / revenue", "Missing because"]
+    rows = [[f"2025Q{q}", "55,600.0", "30,100.0", "1,364.7", "26,864.7", "19.69x", "10.2", "4.5%",
+             "PR_25Q3 (high) / FINTOOL (low) / PR_25Q3 (high)", "no prior balance in the filing of that quarter"]
+            for q in (1, 2, 3)]
+    ex = Exhibit("table", "Layout test", "made-up values",
+                 table={"columns": cols, "rows": rows, "align": ["l"] + ["r"] * 7 + ["l", "l"]})
+    text = pdf_text(_compile_exhibits(tmp_path, ex.data))
+    lines = text.splitlines()
+    # every numeric cell of a row on one line, in order, separated (never run together or wrapped)
+    for q in (1, 2, 3):
+        row = next(ln for ln in lines if ln.startswith(f"2025Q{q}"))
+        assert re.search(r"2025Q\d\s+55,600\.0\s+30,100\.0\s+1,364\.7\s+26,864\.7\s+19\.69x\s+10\.2\s+4\.5%", row), row
+    # headers wrap at spaces only: no hyphenated word anywhere in the table
+    assert not re.search(r"[A-Za-z]-\n", text) and "Quar-" not in text and "Back-" not in text
+
+
+def test_long_narrow_table_in_two_halves(tmp_path):
+    from analysis.report.exhibits import Exhibit
+
+    rows = [[f"package{i:02d}", f"{i}.0"] for i in range(20)]
+    ex = Exhibit("table", "Versions", "made-up values", table={"columns": ["Package", "Version"], "rows": rows,
+                                                               "align": ["l", "l"]})
+    text = pdf_text(_compile_exhibits(tmp_path, ex.data))
+    assert text.count("Package") == 2  # the header heads both halves
+    # rows 0-9 under the first header, 10-19 under the second
+    second = text.index("Package", text.index("Package") + 1)
+    assert text.index("package09") < second < text.index("package10")
+
+
+def test_layout_hints_shared_by_html(rendered):
+    build, html_path, _ = rendered
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    table = soup.select_one("table.exhibit-table")
+    assert table is not None
+    heads = table.select("thead th")
+    # the fixture's numbers are right-aligned and never wrapped; every column is marked
+    assert all(("r" in th["class"]) or ("l" in th["class"]) for th in heads)
+    assert any("r" in th["class"] and "nw" in th["class"] for th in heads)
+    css = html_path.read_text(encoding="utf-8")
+    assert "td.nw { white-space: nowrap; }" in css and "hyphens: manual" in css
+
+
+def test_layout_table_hints():
+    t = {"columns": ["Quarter", "Value", "Why"], "align": ["l", "l", "l"],
+         "rows": [["2025Q1", "$1,212.8m", "a long reason that certainly needs wrapping in a narrow column"],
+                  ["2025Q2", "n/a", ""]]}
+    note_mod.layout_table(t)
+    assert t["align"] == ["l", "r", "l"]
+    assert t["nowrap"] == [True, True, False]
+
+
+def test_figures_float_and_are_flushed_per_section():
+    from analysis.report.pdf import TEMPLATE_DIR
+
+    typ = (TEMPLATE_DIR / "note.typ").read_text()
+    fig = typ[typ.index("#let exhibit-figure"):]
+    assert "place(auto, float: true" in fig.split("\n\n")[0]
+    assert "place.flush()" in typ[typ.index("heading.where(level: 2)"):]

@@ -42,9 +42,12 @@ def exhibit_html(d: Mapping) -> str:
     cap = f'<figcaption class="exhibit-title">{label}{html.escape(d["title"])}</figcaption>'
     if d["kind"] == "table":
         t = d["table"]
-        head = "".join(f'<th class="{a}">{html.escape(c)}</th>' for c, a in zip(t["columns"], t["align"], strict=True))
+        # optional `nowrap` (one bool per column, set by the note assembler): short columns stay on one line
+        nowrap = t.get("nowrap") or [False] * len(t["columns"])
+        cls = [a + (" nw" if w else "") for a, w in zip(t["align"], nowrap, strict=True)]
+        head = "".join(f'<th class="{a}">{html.escape(c)}</th>' for c, a in zip(t["columns"], cls, strict=True))
         body = "".join(
-            "<tr>" + "".join(f'<td class="{a}">{html.escape(v)}</td>' for v, a in zip(row, t["align"], strict=True)) + "</tr>"
+            "<tr>" + "".join(f'<td class="{a}">{html.escape(v)}</td>' for v, a in zip(row, cls, strict=True)) + "</tr>"
             for row in t["rows"]
         )
         inner = f'<table class="exhibit-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

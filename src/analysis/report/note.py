@@ -22,13 +22,15 @@ from ..results import atomic_write_bytes
 from . import front
 from .exhibits import EXHIBIT_MIME, exhibit_html
 from .html import render_html
-from .pdf import TYPST_MIME, render_pdf
+from .pdf import TYPST_MIME, column_fit, render_pdf
 from .sections import present_sections, results_dir
 
 HTML_NAME = "crwv-note.html"
 PDF_NAME = "crwv-note.pdf"
 KEEP_MIMES = (EXHIBIT_MIME, TYPST_MIME, "text/html", "text/markdown", "image/svg+xml", "image/png")
 LABELS = {"table": "Table", "figure": "Figure"}
+#: a text column whose longest cell has at most this many characters is kept on one line (HTML)
+SHORT_CELL_CHARS = 16
 
 
 def _tag_remover() -> TagRemovePreprocessor:
@@ -77,9 +79,22 @@ def number_exhibits(cells) -> list[str]:
                 continue
             count[d["kind"]] += 1
             d["label"] = f"{LABELS[d['kind']]} {count[d['kind']]}"
+            if d["kind"] == "table":
+                layout_table(d["table"])
             out["data"]["text/html"] = exhibit_html(d)
             labels.append(d["label"])
     return labels
+
+
+def layout_table(t: dict) -> dict:
+    """Column hints shared by both renderers, set in place on an exhibit's `table` content:
+    numeric-looking columns are right-aligned (also when their cells are preformatted strings);
+    `nowrap` marks columns never wrapped in HTML (numeric, or every cell short)."""
+    fit = column_fit(t["columns"], t["rows"], t["align"])
+    t["align"] = ["r" if f["num"] else a for f, a in zip(fit, t["align"], strict=True)]
+    t["nowrap"] = [f["num"] or max((len(r[i]) for r in t["rows"]), default=0) <= SHORT_CELL_CHARS
+                   for i, f in enumerate(fit)]
+    return t
 
 
 _ID = re.compile(r"\[([A-Za-z0-9_]+(?::[A-Za-z0-9_.-]+)?)\]")

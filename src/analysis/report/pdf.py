@@ -16,6 +16,7 @@ pandoc binary of `pypandoc-binary`, wrapped in `templates/typst/note.typ`, compi
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -67,17 +68,59 @@ def typst_date(iso: str) -> str:
     return f"datetime(year: {y}, month: {m}, day: {d})"
 
 
-def _widths(columns, rows) -> str:
-    """Column widths: a narrow table sizes to its content (auto); a wide one shares the text width
-    in proportion to each column's content (capped), never less than its longest header word."""
-    need = []
+_HEX = re.compile(r"[0-9a-fA-F]{32,}")
+_NUMERIC = re.compile(r"n/a|[-+\u2212~<>=\u00b1$(]*\s?\d[\d.,]*\s?(?:%|pp|x|m|bn|k)?\)?[*\u2020]*")
+#: cells and words measured per column (the longest by character count; Typst measures their widths)
+MEASURE_CANDIDATES = 4
+
+
+_LONG_SNAKE = re.compile(r"\S{15,}")
+
+
+def breakable(cell: str) -> str:
+    """A table cell with a break opportunity (zero-width space) after each underscore of a long
+    identifier-like word ('interest_and_da_to_revenue'), so it can wrap in a narrow column; a word
+    joiner keeps '±' on its number."""
+    cell = _LONG_SNAKE.sub(lambda m: re.sub(r"_(?=[^_\s])", "_\u200b", m.group(0)), str(cell))
+    return cell.replace("\u00b1", "\u00b1\u2060")  # never break between '±' and its number
+
+
+def _longest(strings, k: int = MEASURE_CANDIDATES) -> list[str]:
+    """The k longest distinct strings, longest first (ties in first-seen order: deterministic)."""
+    seen = list(dict.fromkeys(s for s in strings if s))
+    return sorted(seen, key=len, reverse=True)[:k]
+
+
+def column_fit(columns, rows, align) -> list[dict]:
+    """What the Typst template needs to size each column from its content.
+
+    Per column: `head` (header text), `cells` and `words` (the longest cells and words, which
+    the template measures in the table font), `head_words`, `weight` (mean characters per cell,
+    the column's share of the width left to text columns), `num` (a numeric column: its cells
+    never wrap) and `mono` (hash-like cells, typeset in the monospace face).
+    """
+    out = []
     for i, c in enumerate(columns):
-        cells = min(max([len(r[i]) for r in rows], default=0), 40)
-        word = max((len(w) for w in c.split()), default=1)
-        need.append(max(cells, word, 3) + 2)
-    if sum(need) <= 95:
-        return "auto"
-    return typst_array(f"{n}fr" for n in need)
+        cells = [str(r[i]) for r in rows]
+        filled = [v for v in cells if v.strip()]
+        words = [w for v in filled for w in breakable(v).replace("\u200b", " ").split()]
+        mono = bool(filled) and all(_HEX.fullmatch(v.strip()) for v in filled)
+        num = align[i] == "r" or (bool(filled) and all(_NUMERIC.fullmatch(v.strip()) for v in filled)
+                                  and max(len(v) for v in filled) <= 16)
+        weight = sum(len(v) for v in cells) / max(len(cells), 1)
+        out.append({"head": str(c), "cells": _longest(filled), "words": _longest(words),
+                    "head_words": _longest(str(c).split()), "weight": round(max(weight, 1.0), 2),
+                    "num": num, "mono": mono})
+    return out
+
+
+def _fit_typst(fit: list[dict]) -> str:
+    def one(f):
+        return ("(head: " + typst_str(f["head"]) + ", cells: " + typst_array(typst_str(x) for x in f["cells"])
+                + ", words: " + typst_array(typst_str(x) for x in f["words"])
+                + ", head-words: " + typst_array(typst_str(x) for x in f["head_words"])
+                + f", weight: {f['weight']!r}, num: {str(f['num']).lower()}, mono: {str(f['mono']).lower()})")
+    return typst_array(one(f) for f in fit)
 
 
 def exhibit_typst(d: dict, figure_path: str | None = None) -> str:
@@ -86,9 +129,10 @@ def exhibit_typst(d: dict, figure_path: str | None = None) -> str:
               f"notes: {typst_str(d['notes']) if d.get('notes') else 'none'}, source: {typst_str(d['source'])}")
     if d["kind"] == "table":
         t = d["table"]
-        rows = typst_array(typst_array(typst_str(v) for v in r) for r in t["rows"])
+        rows = typst_array(typst_array(typst_str(breakable(v)) for v in r) for r in t["rows"])
         return (f"#exhibit-table({common}, columns: {typst_array(typst_str(c) for c in t['columns'])}, "
-                f"widths: {_widths(t['columns'], t['rows'])}, align: {typst_array(typst_str(a) for a in t['align'])}, "
+                f"fit: {_fit_typst(column_fit(t['columns'], t['rows'], t['align']))}, "
+                f"align: {typst_array(typst_str(a) for a in t['align'])}, "
                 f"rows: {rows})")
     if figure_path is None:
         raise ValueError("a figure exhibit needs the path of its SVG file")
