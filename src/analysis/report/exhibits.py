@@ -28,6 +28,9 @@ class Exhibit:
             raise ValueError("an exhibit needs a title (the finding) and a source line")
         self.data = {"kind": kind, "title": title, "source": source, "notes": notes, **content}
 
+    def __repr__(self) -> str:  # stable text/plain (no memory address in executed notebooks)
+        return f"<Exhibit {self.data['kind']}: {self.data['title']}>"
+
     # Jupyter display
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self.html(), EXHIBIT_MIME: json.loads(json.dumps(self.data))}

@@ -81,3 +81,12 @@ def plain_log_axis(ax) -> None:
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 4.0, 5.0)))
     ax.yaxis.set_major_formatter(plain_log_formatter())
     ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def date_axis(ax, maxticks: int = 9) -> None:
+    """Readable date ticks on the x-axis: at most `maxticks`, concise labels (year shown once)."""
+    import matplotlib.dates as mdates
+
+    loc = mdates.AutoDateLocator(minticks=4, maxticks=maxticks)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
