@@ -91,3 +91,12 @@ def test_environment_yml_matches_the_lock():
 
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "environment_yml.py"), "--check"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_abridge_cuts_at_a_word_boundary():
+    from analysis.overview import abridge
+
+    text = "Jim Chanos publicly argues CoreWeave GPU economics imply ~0% ROIC once realistic economic depreciation is charged; later"
+    out = abridge(text, 60)
+    assert out == "Jim Chanos publicly argues CoreWeave GPU economics imply\u2026"
+    assert abridge("Short; second clause", 60) == "Short"

@@ -73,3 +73,13 @@ def relative_performance(index: pd.DataFrame, ticker: str) -> pd.Series:
     """Last value of each index relative to 100, as fractions (0.5 = +50%), NaN if it ended early."""
     last = index.iloc[-1]
     return (last / 100 - 1).where(np.isfinite(last))
+
+
+def abridge(text: str, limit: int = 110) -> str:
+    """First clause of `text` (up to the first ';'), cut at a word boundary to `limit` characters
+    with an ellipsis when shortened."""
+    first = str(text).split(";")[0].strip()
+    if len(first) <= limit:
+        return first
+    cut = first[: limit - 1].rsplit(" ", 1)[0].rstrip(",.:(")
+    return cut + "\u2026"

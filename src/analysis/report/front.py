@@ -579,7 +579,8 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     other = sorted({s for s in cited if s not in set(registry["id"])})
     reg = registry.set_index("id")
     rows = [{"Id": s, "Kind": str(reg.at[s, "source_kind"]).replace("_", " "),
-             "Confidence": reg.at[s, "default_confidence"], "Date": fmt.date(reg.at[s, "date"]),
+             "Confidence": reg.at[s, "default_confidence"], "Date": (fmt.date(reg.at[s, "date"])[:7] if reg.at[s, "date_precision"] == "month"
+                      else fmt.date(reg.at[s, "date"])),
              "Title": str(reg.at[s, "title"])} for s in sorted(ids)]
     text = ("## Data and sources\n\nFigures in tables and charts cite their sources by id in the source lines. "
             + ("The table below lists the entries of the source registry (data/sources.csv) cited by this build's "
