@@ -37,6 +37,9 @@ export PYTHONHASHSEED := 0
 export TZ := UTC
 export LC_ALL := C.UTF-8
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# temporary files too (pytest's tmp_path, tempfile) stay inside the repository
+export TMPDIR := $(CACHE)/tmp
+$(shell mkdir -p $(CACHE)/tmp)
 
 # ---- inputs -------------------------------------------------------------------------------
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
