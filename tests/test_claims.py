@@ -595,3 +595,30 @@ def test_not_verifiable_checks_and_widest_gap(ledger):
     assert (g["claim_id"], g["check_no"]) == (best[1], best[2])
     assert g["relative_difference"] == pytest.approx(best[0], rel=1e-12)
     assert C.widest_gap(diff.iloc[0:0]) is None
+
+
+def test_adj_close_only_spans_match_the_raw_csv():
+    # independent: rows of each price CSV with an empty close and a non-empty adj_close
+    expected = {}
+    for f in sorted((DATA / "prices").glob("*.csv")):
+        with open(f, newline="") as fh:
+            dates = [r["date"] for r in csv.DictReader(fh) if r.get("close") == "" and r.get("adj_close", "") != ""]
+        if dates:
+            expected[f.stem] = (min(dates), max(dates), len(dates))
+    spans = C.adj_close_only_spans(load_prices())
+    got = {r.ticker: (r.start.strftime("%Y-%m-%d"), r.end.strftime("%Y-%m-%d"), int(r.n_days))
+           for r in spans.itertuples()}
+    assert expected  # the data has such a stretch (SMH), so the test can fail
+    assert got == expected
+
+
+def test_adj_close_only_spans_constructed():
+    px = pd.DataFrame({"ticker": ["A", "A", "A", "B"],
+                       "date": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-02"]),
+                       "close": [float("nan"), 10.0, float("nan"), 5.0],
+                       "adj_close": [9.0, 9.5, 9.8, float("nan")]})
+    spans = C.adj_close_only_spans(px)
+    assert spans["ticker"].tolist() == ["A"]
+    assert spans.iloc[0]["start"] == pd.Timestamp("2025-01-02")
+    assert spans.iloc[0]["end"] == pd.Timestamp("2025-01-06")
+    assert spans.iloc[0]["n_days"] == 2

@@ -100,3 +100,20 @@ def test_abridge_cuts_at_a_word_boundary():
     out = abridge(text, 60)
     assert out == "Jim Chanos publicly argues CoreWeave GPU economics imply\u2026"
     assert abridge("Short; second clause", 60) == "Short"
+
+
+def test_common_period_returns_stops_at_the_last_date_every_column_has():
+    # hand-worked: B ends a day early, so the common end is 2025-01-02; A 100 -> 110 = +10%,
+    # B 100 -> 95 = -5%; A's later 150 is ignored.
+    import math
+
+    import pandas as pd
+
+    from analysis.overview import common_period_returns
+
+    idx = pd.DataFrame({"A": [100.0, 110.0, 150.0], "B": [100.0, 95.0, math.nan]},
+                       index=pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03"]))
+    end, ret = common_period_returns(idx)
+    assert end == pd.Timestamp("2025-01-02")
+    assert ret["A"] == pytest.approx(0.10, abs=1e-12)
+    assert ret["B"] == pytest.approx(-0.05, abs=1e-12)

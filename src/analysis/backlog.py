@@ -29,6 +29,11 @@ CONF_RANK = {"high": 3, "medium": 2, "low": 1}
 KIND_RANK = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
 DAYS_PER_YEAR = 365.25
 DAYS_PER_QUARTER = DAYS_PER_YEAR / 4
+#: Verdict wording of the delay scenario (a convention of this note): revenue shifted out of a
+#: quarter below SHIFT_SMALL of a quarter's revenue is "a small part", below SHIFT_MATERIAL
+#: "a material part", otherwise "a large part" (fractions).
+SHIFT_SMALL = 0.05
+SHIFT_MATERIAL = 0.25
 
 # metric in fundamentals.csv -> (basis, column name in the wide panel, unit after conversion)
 BACKLOG_METRICS: dict[str, tuple[str, str, str]] = {

@@ -222,6 +222,18 @@ def _range_reason(data: ClaimData, ticker: str, start, end) -> str | None:
     return None
 
 
+def adj_close_only_spans(prices: pd.DataFrame) -> pd.DataFrame:
+    """Where a `load_prices` frame has a dividend-adjusted close but no close, by ticker.
+
+    Columns: ticker, start, end (first and last such date), n_days (number of such rows; the
+    span may have gaps). Empty when every row with an adj_close also has a close.
+    """
+    m = prices["close"].isna() & prices["adj_close"].notna()
+    g = prices[m].groupby("ticker")["date"]
+    out = pd.DataFrame({"start": g.min(), "end": g.max(), "n_days": g.size()}).reset_index()
+    return out[["ticker", "start", "end", "n_days"]]
+
+
 def _price_field(g: pd.DataFrame, dates) -> str | None:
     """'close' when every date has a close, else 'adj_close' when every date has one, else None."""
     rows = g.loc[list(dates)]

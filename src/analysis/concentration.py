@@ -57,9 +57,17 @@ import pandas as pd
 
 #: Default disclosure threshold, percent of revenue (ASC 280-10-50-42: each customer >= 10%).
 THRESHOLD_PCT = 10.0
+#: Name of the standard whose HHI thresholds are used (US DOJ/FTC, Merger Guidelines, 18 Dec 2023).
+GUIDELINES = "2023 US Merger Guidelines"
 #: 2023 US Merger Guidelines: HHI above 1,800 = highly concentrated; 1,000-1,800 moderately.
 HHI_HIGH = 1800.0
 HHI_MODERATE = 1000.0
+#: Verdict wording (a convention of this note, not a standard): the largest customer's quarterly
+#: revenue share at least this far (fraction, 0.10 = 10 pp) below its peak reads as "broadening".
+BROADENING_DROP = 0.10
+#: Verdict wording: backlog and revenue top shares within this distance (fraction, 0.05 = 5 pp)
+#: read as "about as concentrated".
+SIMILAR_SHARE = 0.05
 #: Tolerance (percentage points) when checking an aggregate against the sum of its members:
 #: the disclosures are rounded ('approximately 36%'), so each member carries up to 0.5 pp.
 ROUNDING_PP = 0.5

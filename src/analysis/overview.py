@@ -75,6 +75,13 @@ def relative_performance(index: pd.DataFrame, ticker: str) -> pd.Series:
     return (last / 100 - 1).where(np.isfinite(last))
 
 
+def common_period_returns(index: pd.DataFrame) -> tuple[pd.Timestamp, pd.Series]:
+    """Total return (fraction) of every column of a rebased index (100 = start) to the last
+    date on which every column has a value. Returns (that date, returns by column)."""
+    last_common = index.dropna().index[-1]
+    return last_common, index.loc[last_common] / 100 - 1
+
+
 def abridge(text: str, limit: int = 110) -> str:
     """First clause of `text` (up to the first ';'), cut at a word boundary to `limit` characters
     with an ellipsis when shortened."""

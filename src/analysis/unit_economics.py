@@ -14,6 +14,10 @@ import pandas as pd
 
 from .fundamentals import Panel, previous_quarter
 
+#: Luria's test of margin against the cost of debt: the operating margin below this fraction of
+#: the effective interest rate (0.5 = "less than half the rate") is read as the argument holding.
+HALF_RATE = 0.5
+
 RATIO_COLUMNS = (
     "operating_margin", "adjusted_operating_margin", "ebitda_margin", "interest_burden",
     "interest_coverage", "adjusted_interest_coverage", "ebitda_interest_coverage",
@@ -361,7 +365,7 @@ def latest_quarter(ratios: pd.DataFrame, columns=("operating_margin",)) -> str |
 
 
 def quarters_below(ratios: pd.DataFrame, column: str = "margin_to_interest_rate",
-                   threshold: float = 0.5) -> tuple[int, int]:
+                   threshold: float = HALF_RATE) -> tuple[int, int]:
     """(quarters where `column` < threshold, quarters where `column` exists)."""
     s = ratios[column].dropna()
     return int((s < threshold).sum()), int(len(s))

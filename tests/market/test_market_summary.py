@@ -203,3 +203,22 @@ def test_real_events_point_in_time():
     assert skip["event_id"].tolist() == ["E14"]
     assert skip["reason"].iloc[0] == "day 0 after the last price date (2025-11-10)"
     assert "E13" in use["event_id"].tolist()
+
+
+# --------------------------------------------------------------------------- path ends, shares
+def test_path_end_cars_takes_the_last_day_of_each_event():
+    # hand-worked: event X ends on rel_day 2 (S: 0.03; peers P 0.01 and Q NaN -> mean 0.01),
+    # event Y ends on rel_day 1 (S: -0.02; P -0.04, Q 0.00 -> mean -0.02); R is not a listed peer.
+    rows = [("X", "S", 0, 0.01), ("X", "S", 2, 0.03), ("X", "P", 2, 0.01), ("X", "Q", 2, NAN),
+            ("X", "R", 2, 0.50), ("X", "P", 1, 0.90),
+            ("Y", "S", 1, -0.02), ("Y", "P", 1, -0.04), ("Y", "Q", 1, 0.00), ("Y", "Q", 0, 0.70)]
+    paths = pd.DataFrame(rows, columns=["event_id", "ticker", "rel_day", "car"])
+    src, peer = sm.path_end_cars(paths, "S", ["P", "Q"])
+    assert src.to_dict() == pytest.approx({"X": 0.03, "Y": -0.02})
+    assert peer.to_dict() == pytest.approx({"X": 0.01, "Y": -0.02})
+
+
+def test_positive_share_skips_missing_values():
+    share, n = sm.positive_share(pd.Series([0.1, -0.2, NAN, 0.0, 0.3]))
+    assert n == 4  # NaN left out
+    assert share == pytest.approx(2 / 4)  # 0.1 and 0.3 are above zero; 0.0 is not

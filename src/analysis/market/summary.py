@@ -16,6 +16,10 @@ import pandas as pd
 from . import event_study as es
 from .contagion import VERDICTS
 
+#: Calendar days (about three months) after a listing within which a window is said to include
+#: the stock's first months of trading (wording of the Forbes-Rigobon paragraph).
+EARLY_LISTING_DAYS = 92
+
 # --------------------------------------------------------------------------- events
 
 
@@ -93,6 +97,25 @@ def car_paths(returns: pd.DataFrame, events: pd.DataFrame, tickers: list[str],
     if not out:
         return pd.DataFrame(columns=cols)
     return pd.concat(out, ignore_index=True)[cols]
+
+
+def path_end_cars(paths: pd.DataFrame, source: str, peers: list[str]) -> tuple[pd.Series, pd.Series]:
+    """CAR (fraction) on the last relative day of each event's path in `car_paths` output.
+
+    Returns (source_end, peer_mean_end): the source's end CAR by event_id, and the mean end CAR
+    of `peers` by event_id (NaN paths are skipped by the mean; an event where every peer is NaN
+    gives NaN).
+    """
+    end = paths[paths["rel_day"] == paths.groupby("event_id")["rel_day"].transform("max")]
+    src_end = end[end["ticker"] == source].set_index("event_id")["car"]
+    peer_end = end[end["ticker"].isin(peers)].groupby("event_id")["car"].mean()
+    return src_end, peer_end
+
+
+def positive_share(series: pd.Series) -> tuple[float, int]:
+    """(share of non-missing values above zero as a fraction, number of non-missing values)."""
+    s = series.dropna()
+    return float((s > 0).mean()), int(len(s))
 
 
 # --------------------------------------------------------------------------- pooled tests

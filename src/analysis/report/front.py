@@ -7,7 +7,7 @@ Each block is a notebook cell whose output carries `text/html` (for the HTML pag
 (`pdf.TYPST_MIME`) or an exhibit (`EXHIBIT_MIME`); narrative is plain markdown. A finding or
 figure whose inputs are missing is left out, never printed empty. No number is typed here: every
 figure comes from a results value; the only constants are names and the HHI threshold of the
-2023 US Merger Guidelines (a regulatory definition, cited where it is used).
+2023 US Merger Guidelines (a regulatory definition, `analysis.concentration.HHI_HIGH`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import nbformat
 import pandas as pd
 import yaml
 
+from ..concentration import GUIDELINES, HHI_HIGH
 from . import exhibits, fmt
 from .pdf import TYPST_MIME, typst_array, typst_str
 from .sections import SECTIONS
@@ -33,8 +34,9 @@ TITLE = "CoreWeave, Inc. (CRWV)"
 SUBTITLE = "Margins against the cost of debt, backlog, customers and sector contagion, from filings and prices"
 KICKER = "Independent equity research"
 
-#: 2023 US Merger Guidelines (DOJ/FTC, 18 Dec 2023), section 2.1: HHI above 1,800 = highly concentrated.
-HHI_HIGHLY_CONCENTRATED = 1800
+#: HHI above which the 2023 US Merger Guidelines call a market highly concentrated (one definition,
+#: in `analysis.concentration`).
+HHI_HIGHLY_CONCENTRATED = HHI_HIGH
 
 CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -230,11 +232,11 @@ def _finding_concentration(rs: ResultsSet) -> str | None:
     if bounds is not None:
         lo, hi, per = bounds
         if lo > HHI_HIGHLY_CONCENTRATED:
-            reading = "above the level the 2023 US Merger Guidelines call highly concentrated"
+            reading = f"above the level the {GUIDELINES} call highly concentrated"
         elif hi > HHI_HIGHLY_CONCENTRATED:
-            reading = "a range that straddles the level the 2023 US Merger Guidelines call highly concentrated"
+            reading = f"a range that straddles the level the {GUIDELINES} call highly concentrated"
         else:
-            reading = "below the level the 2023 US Merger Guidelines call highly concentrated"
+            reading = f"below the level the {GUIDELINES} call highly concentrated"
         parts.append(f"the revenue HHI lies between {fmt.num(lo, 0)} and {fmt.num(hi, 0)}"
                      f"{' (' + per + ')' if per else ''}, {reading} ({fmt.num(HHI_HIGHLY_CONCENTRATED, 0)})")
     s = "; ".join(parts)
