@@ -252,3 +252,24 @@ def test_quarter_helpers():
     assert F.previous_quarter("2025Q1") == "2024Q4"
     with pytest.raises(ValueError):
         F.parse_quarter("FY2025")
+
+
+def test_publication_cutoffs_point_in_time():
+    import csv
+
+    from analysis import paths
+    from analysis.fundamentals import publication_cutoffs
+
+    with open(paths.ROOT / "data" / "fundamentals.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["published"]]
+    for as_of in ("2025-11-10", "2026-12-31"):
+        # month-only dates count from the month end (data/README.md); ISO text compares as dates
+        def day(p):
+            return p + "-31" if len(p) == 7 else p  # "-31" sorts after every day of that month: enough to compare
+        public = [r for r in rows if day(r["published"]) <= as_of]
+        want_filing = max(r["published"] for r in public if r["source_kind"] in ("filing", "press_release"))
+        got = publication_cutoffs(load_fundamentals(as_of))
+        assert got["filing_cutoff"].date().isoformat() == want_filing
+    # as of 2025-11-10 the Q3-25 press release (2025-11-10) is the latest primary document;
+    # the 10-Q of 2025-11-13 is not yet public
+    assert publication_cutoffs(load_fundamentals("2025-11-10"))["filing_cutoff"] == pd.Timestamp("2025-11-10")

@@ -482,3 +482,19 @@ def markers(panel: Panel) -> pd.DataFrame:
     for c in out.columns:
         out[c] = [marker(k, f, d) for k, f, d in zip(kinds[c], confs[c], der[c], strict=True)]
     return out
+
+
+PRIMARY_KINDS = ("filing", "press_release")
+
+
+def publication_cutoffs(fund: pd.DataFrame) -> dict:
+    """Latest publication dates in `fund` (already filtered to the note's as-of date).
+
+    Returns {"filing_cutoff": latest `published` of a filing or press-release figure,
+    "figures_cutoff": latest `published` of any company figure}, as Timestamps (None when none).
+    Undated rows do not count.
+    """
+    dated = fund.dropna(subset=["published"])
+    primary = dated[dated["source_kind"].isin(PRIMARY_KINDS)]
+    return {"filing_cutoff": primary["published"].max() if len(primary) else None,
+            "figures_cutoff": dated["published"].max() if len(dated) else None}

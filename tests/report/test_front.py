@@ -38,24 +38,33 @@ def write_fixture_results(d, skip=()):
     if "01_unit_economics" not in skip:
         r = Results("01_unit_economics", "2025-11-10")
         r.value("latest_quarter", "2025Q3", "text", "Latest quarter")
-        r.value("revenue_latest", 1364.7, "usd_m", "Revenue, 2025Q3", ["PR_25Q3"])
-        r.value("operating_margin_latest", 0.04, "fraction", "Operating margin, 2025Q3", ["PR_25Q3"])
-        r.value("effective_interest_rate_latest", 0.09, "fraction", "Effective interest rate, 2025Q3", ["PR_25Q3"])
-        r.value("interest_coverage_latest", 0.5, "ratio", "Interest coverage, 2025Q3", ["PR_25Q3"])
-        r.value("interest_expense_latest", 310.6, "usd_m", "Interest expense, 2025Q3", ["PR_25Q3"])
-        r.value("debt_latest", None, "usd_m", "Debt, 2025Q3 (missing in this fixture)", [])
+        r.value("luria_quarter", "2025Q3", "text", "Latest quarter with both margin and rate")
+        r.value("luria_operating_margin", 0.04, "fraction", "operating_margin, 2025Q3", ["PR_25Q3"])
+        r.value("luria_effective_interest_rate", 0.09, "fraction", "effective_interest_rate, 2025Q3", ["PR_25Q3"])
+        r.value("latest_interest_coverage", 0.5, "ratio", "interest_coverage, 2025Q3", ["PR_25Q3"])
+        r.value("filing_cutoff", "2025-11-10", "date", "Latest filing or press release used")
+        r.value("figures_cutoff", "2025-11-10", "date", "Latest company figure used (any source)")
+        r.table("key_figures", pd.DataFrame({
+            "label": ["Revenue", "Operating margin", "Interest expense, net", "Interest coverage"],
+            "period": ["2025Q3"] * 4, "value": [1364.7, 0.04, 310.6, 0.5],
+            "unit": ["usd_m", "fraction", "usd_m", "ratio"], "source_kind": ["press_release"] * 4,
+            "confidence": ["high"] * 4, "sources": ["PR_25Q3"] * 4, "derived": [False] * 4}))
         r.write(d)
     if "02_backlog_conversion" not in skip:
         r = Results("02_backlog_conversion", "2025-11-10")
         r.value("backlog_latest", 55600.0, "usd_m", "Revenue backlog, 2025Q3", ["PR_25Q3"])
+        r.value("backlog_latest_quarter", "2025Q3", "text", "Quarter of the latest revenue backlog")
+        r.table("key_figures", pd.DataFrame({
+            "label": ["Revenue backlog (quarter end)"], "period": ["2025Q3"], "value": [55600.0], "unit": ["usd_m"],
+            "source_kind": ["press_release"], "confidence": ["high"], "sources": ["PR_25Q3"], "derived": [False]}))
         r.value("book_to_bill_latest", 2.5, "ratio", "Book-to-bill, 2025Q3", ["PR_25Q3"])
         r.value("coverage_years_latest", 10.2, "years", "Backlog coverage, 2025Q3", ["PR_25Q3"])
         r.write(d)
     if "03_customer_concentration" not in skip:
         r = Results("03_customer_concentration", "2025-11-10")
         r.value("top_customer_share_latest", 0.62, "fraction", "Largest customer share of revenue, FY2024", ["PR_25Q3"])
-        r.table("hhi_bounds", pd.DataFrame({"period": ["FY2023", "FY2024"], "hhi_lower": [3000.0, 3900.0],
-                                            "hhi_upper": [3500.0, 4200.0]}))
+        r.value("hhi_lower_latest", 3900.0, "index", "HHI lower bound, FY2024", ["VN"])
+        r.value("hhi_upper_latest", 4200.0, "index", "HHI upper bound, FY2024", ["VN"])
         r.write(d)
     if "04_sector_contagion" not in skip:
         r = Results("04_sector_contagion", "2025-11-10")
@@ -99,9 +108,10 @@ def test_findings_wording_follows_numbers(tmp_path):
     d = tmp_path / "results"
     write_fixture_results(d, skip=("01_unit_economics",))
     r = Results("01_unit_economics", "2025-11-10")  # made-up: margin above the rate, coverage above 1
-    r.value("operating_margin_latest", 0.12, "fraction", "Operating margin, 2025Q2")
-    r.value("effective_interest_rate_latest", 0.08, "fraction", "Effective interest rate, 2025Q2")
-    r.value("interest_coverage_latest", 1.5, "ratio", "Interest coverage, 2025Q2")
+    r.value("luria_quarter", "2025Q2", "text", "Latest quarter with both margin and rate")
+    r.value("luria_operating_margin", 0.12, "fraction", "operating_margin, 2025Q2")
+    r.value("luria_effective_interest_rate", 0.08, "fraction", "effective_interest_rate, 2025Q2")
+    r.value("latest_interest_coverage", 1.5, "ratio", "interest_coverage, 2025Q2")
     r.write(d)
     ue = front.key_findings(front.ResultsSet(d))[1]
     assert "above the effective interest rate" in ue and "1.50x" in ue and "less than once" not in ue
@@ -116,18 +126,18 @@ def test_missing_inputs_are_left_out(tmp_path):
     assert front.key_findings(front.ResultsSet(tmp_path / "nowhere")) == []
     # key figures: backlog only (01 absent); the missing debt value never shows as a row
     ex = front.key_figures(front.ResultsSet(d), load_sources())
-    assert [r[0] for r in ex.data["table"]["rows"]] == ["Revenue backlog"]
+    assert [r[0] for r in ex.data["table"]["rows"]] == ["Revenue backlog (quarter end)"]
 
 
 def test_key_figures_table(results_dir):
     reg = load_sources()
     ex = front.key_figures(front.ResultsSet(results_dir), reg)
     rows = {r[0]: r for r in ex.data["table"]["rows"]}
-    assert list(rows) == ["Revenue", "Operating margin", "Interest expense, net", "Interest coverage", "Revenue backlog"]
-    assert "Debt principal" not in rows  # value missing (None) in the fixture: left out, not printed empty
-    pr = reg.set_index("id").loc["PR_25Q3"]
-    assert rows["Revenue"][1:] == ["2025Q3", "$1,364.7m", pr["source_kind"].replace("_", " "), pr["default_confidence"], "PR_25Q3"]
-    assert rows["Revenue backlog"][2] == "$55.6bn" and rows["Interest coverage"][2] == "0.50x"
+    # the notebooks' key_figures tables, in section order, each row with its own provenance
+    assert list(rows) == ["Revenue", "Operating margin", "Interest expense, net", "Interest coverage",
+                          "Revenue backlog (quarter end)"]
+    assert rows["Revenue"][1:] == ["2025Q3", "$1,364.7m", "press release", "high", "PR_25Q3"]
+    assert rows["Revenue backlog (quarter end)"][2] == "$55.6bn" and rows["Interest coverage"][2] == "0.50x"
 
 
 def test_title_fields(results_dir):
@@ -135,8 +145,8 @@ def test_title_fields(results_dir):
     assert fields["Ticker"] == "CRWV" and fields["As of"] == "2025-11-10"
     assert fields["Last close"] == "$105.61 (2025-11-10)" and fields["Since first close (2025-03-28)"] == "+164.0%"
     assert fields["Market data to"] == "2025-11-10" and fields["Rating"] == "Not rated"
-    # point-in-time: nothing published after the as-of date can be the filing cut-off
-    assert fields["Filings read to"] <= "2025-11-10"
+    # the cut-off comes from the unit-economics results (one date: "Company figures to" is not repeated)
+    assert fields["Filings read to"] == "2025-11-10" and "Company figures to" not in fields
 
 
 def test_front_page_numbers_in_html_and_pdf(results_dir, executed_fixture, build_factory):

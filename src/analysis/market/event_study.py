@@ -383,7 +383,11 @@ def event_study(
     return EventStudyResult(car_table, by_event, pool_by_kind(by_event), panels)
 
 
-def pool_by_kind(by_event: pd.DataFrame, min_events: int = 3) -> pd.DataFrame:
+#: Fewest events for the BMP test across events (portfolio_bmp): with fewer, a t with 1 df is noise.
+MIN_POOLED_EVENTS = 3
+
+
+def pool_by_kind(by_event: pd.DataFrame, min_events: int = MIN_POOLED_EVENTS) -> pd.DataFrame:
     """Combine per-event tests by event kind (in_pooled rows only); see `event_study`.
 
     portfolio_bmp needs at least `min_events` events (NaN otherwise: a t with 1 df is noise).

@@ -147,7 +147,7 @@ def pooled_wide(by_event: pd.DataFrame, window: str) -> pd.DataFrame:
 
 
 def pool_by_origin(by_event: pd.DataFrame, events: pd.DataFrame, source: str = "CRWV",
-                   min_events: int = 3) -> pd.DataFrame:
+                   min_events: int = es.MIN_POOLED_EVENTS) -> pd.DataFrame:
     """Pool the per-event tests by who the news came from: `source` vs any other firm.
 
     Relabels each event's kind as "<source> news" or "other firms' news" (from the `origin`

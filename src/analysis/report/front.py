@@ -38,8 +38,6 @@ KICKER = "Independent equity research"
 #: in `analysis.concentration`).
 HHI_HIGHLY_CONCENTRATED = HHI_HIGH
 
-CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
-
 
 # ----------------------------------------------------------------------------- results access
 
@@ -113,7 +111,7 @@ def period_of(e: dict | None, rs: ResultsSet | None = None, nb: str | None = Non
     if m:
         return m.group(1)
     if rs is not None and nb is not None:
-        q = rs.value(nb, "latest_quarter", "latest_period")
+        q = rs.value(nb, "latest_quarter")
         if q:
             return str(q)
     return None
@@ -139,13 +137,13 @@ def _finding_overview(rs: ResultsSet) -> str | None:
 
 def _finding_unit_economics(rs: ResultsSet) -> str | None:
     nb = "01_unit_economics"
-    # margin vs rate: the latest quarter with both (luria_*), else the latest values
-    m = rs.entry(nb, "luria_operating_margin", "latest_operating_margin", "operating_margin_latest")
-    r = rs.entry(nb, "luria_effective_interest_rate", "latest_effective_interest_rate", "effective_interest_rate_latest")
-    c = rs.entry(nb, "latest_interest_coverage", "interest_coverage_latest")
+    # margin vs rate in the latest quarter that has both (luria_*); coverage in the latest quarter
+    m = rs.entry(nb, "luria_operating_margin")
+    r = rs.entry(nb, "luria_effective_interest_rate")
+    c = rs.entry(nb, "latest_interest_coverage")
     if m is None or (r is None and c is None):
         return None
-    mq = rs.value(nb, "luria_quarter") if m["name"].startswith("luria_") else period_of(m, rs, nb)
+    mq = rs.value(nb, "luria_quarter")
     s = f"In {mq}, the" if mq else "In the latest quarter, the"
     s += f" operating margin was {format_value(m)}"
     if r is not None:
@@ -172,8 +170,8 @@ def _finding_backlog(rs: ResultsSet) -> str | None:
     b2b = rs.entry(nb, "book_to_bill_latest")
     if cov is None and b2b is None:
         return None
-    bl = rs.entry(nb, "backlog_latest", "revenue_backlog_latest")
-    period = period_of(bl or cov or b2b, rs, nb)
+    bl = rs.entry(nb, "backlog_latest")
+    period = rs.value(nb, "backlog_latest_quarter")
     parts = []
     if cov is not None:
         lead = f"The backlog of {format_value(bl)}" if bl is not None else "The backlog"
@@ -189,32 +187,10 @@ def _finding_backlog(rs: ResultsSet) -> str | None:
 
 def _hhi_bounds(rs: ResultsSet) -> tuple[float, float, str | None] | None:
     nb = "03_customer_concentration"
-    lo = rs.entry(nb, "hhi_lower_latest", "hhi_low_latest")
-    hi = rs.value(nb, "hhi_upper_latest", "hhi_high_latest")
-    if lo is not None and hi is not None:
-        return float(lo["value"]), float(hi), period_of(lo)
-    e = rs.entry(nb, "hhi_bounds")
-    if e is not None and isinstance(e["value"], dict):
-        v = e["value"]
-        lo = next((v[k] for k in v if "low" in k or "min" in k), None)
-        hi = next((v[k] for k in v if "up" in k or "high" in k or "max" in k), None)
-        if lo is not None and hi is not None:
-            return float(lo), float(hi), None
-    t = rs.table(nb, "hhi_bounds")
-    if t is None:
+    lo, hi = rs.entry(nb, "hhi_lower_latest"), rs.value(nb, "hhi_upper_latest")
+    if lo is None or hi is None:
         return None
-    lo_c = next((c for c in t.columns if "hhi" in c.lower() and ("low" in c.lower() or "min" in c.lower())), None)
-    hi_c = next((c for c in t.columns if "hhi" in c.lower() and ("up" in c.lower() or "high" in c.lower() or "max" in c.lower())), None)
-    lo_c = lo_c or next((c for c in t.columns if c.lower() in ("lower", "low", "min")), None)
-    hi_c = hi_c or next((c for c in t.columns if c.lower() in ("upper", "high", "max")), None)
-    if lo_c is None or hi_c is None:
-        return None
-    t = t.dropna(subset=[lo_c, hi_c])
-    if t.empty:
-        return None
-    row = t.iloc[-1]
-    per = next((str(row[c]) for c in t.columns if c.lower() in ("period", "quarter", "date")), None)
-    return float(row[lo_c]), float(row[hi_c]), per
+    return float(lo["value"]), float(hi), period_of(lo)
 
 
 def _finding_concentration(rs: ResultsSet) -> str | None:
@@ -225,7 +201,7 @@ def _finding_concentration(rs: ResultsSet) -> str | None:
         return None
     parts = []
     if top is not None:
-        who = rs.value(nb, "top_customer_latest", "top_customer")
+        who = rs.value(nb, "top_customer_latest")
         period = rs.value(nb, "top_customer_period_latest") or period_of(top, rs, nb)
         parts.append(f"{'The largest customer' + (' (' + str(who) + ')' if who else '')} accounted for "
                      f"{format_value(top)} of revenue{' in ' + period if period else ' in the latest disclosed period'}")
@@ -326,39 +302,10 @@ def key_findings(rs: ResultsSet) -> list[str]:
 
 # ----------------------------------------------------------------------------- key figures
 
-#: Key-figures rows: (label, candidates); a candidate is (notebook, value name, name of a value
-#: holding its period or None: then the period comes from `<name>_period`, the label or latest_quarter).
-KEY_FIGURES = (
-    ("Revenue", (("01_unit_economics", "latest_revenue", None), ("01_unit_economics", "revenue_latest", None))),
-    ("Operating margin", (("01_unit_economics", "latest_operating_margin", None),
-                          ("01_unit_economics", "operating_margin_latest", None))),
-    ("Interest expense, net", (("01_unit_economics", "latest_interest_expense", None),
-                               ("01_unit_economics", "interest_expense_latest", None))),
-    ("Interest coverage", (("01_unit_economics", "latest_interest_coverage", None),
-                           ("01_unit_economics", "interest_coverage_latest", None))),
-    ("Revenue backlog", (("02_backlog_conversion", "backlog_latest", "backlog_latest_quarter"),)),
-    ("Debt principal", (("01_unit_economics", "latest_debt", None), ("01_unit_economics", "debt_latest", None),
-                        ("02_backlog_conversion", "delay_debt", "delay_rate_quarter"))),
-)
-
-
-def _kind_confidence(ids, registry: pd.DataFrame | None) -> tuple[str, str]:
-    if registry is None:
-        return fmt.NA, fmt.NA
-    reg = registry.set_index("id")
-    known = [s for s in ids if s in reg.index]
-    if not known:
-        return fmt.NA, fmt.NA
-    kinds = list(dict.fromkeys(str(reg.at[s, "source_kind"]) for s in known))
-    confs = [str(reg.at[s, "default_confidence"]) for s in known]
-    return ", ".join(k.replace("_", " ") for k in kinds), min(confs, key=lambda c: CONFIDENCE_ORDER.get(c, -1))
-
-
 def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhibit | None:
     """Key-figures table: the `key_figures` results tables of the notebooks (columns label, period,
     value, unit, source_kind, confidence, sources, derived), concatenated in section order, each
-    figure with its own provenance. Only when no notebook writes one, each row is a results value
-    with the source kind and the lowest default confidence of its sources."""
+    figure with its own provenance. None when no notebook of this build writes one."""
     rows, ids = [], []
     for stem in SECTIONS:  # every notebook's `key_figures` table, in section order
         t = rs.table(stem, "key_figures")
@@ -372,17 +319,6 @@ def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhib
                              "Source kind": str(r.get("source_kind") or fmt.NA).replace("_", " "),
                              "Confidence": r.get("confidence") or fmt.NA, "Sources": ", ".join(srcs) or fmt.NA})
     if not rows:
-        for label, candidates in KEY_FIGURES:
-            found = next(((nb, e, pn) for nb, name, pn in candidates if (e := rs.entry(nb, name)) is not None), None)
-            if found is None:
-                continue
-            nb, e, pn = found
-            period = (rs.value(nb, pn) if pn else None) or period_of(e, rs, nb)
-            kind, conf = _kind_confidence(e.get("sources") or [], registry)
-            ids += e.get("sources") or []
-            rows.append({"Figure": label, "Period": period or fmt.NA, "Value": format_value(e),
-                         "Source kind": kind, "Confidence": conf, "Sources": ", ".join(e.get("sources") or []) or fmt.NA})
-    if not rows:
         return None
     df = pd.DataFrame(rows)
     ex = exhibits.table(df, title="Key figures of the latest reported quarter", source=exhibits.sources_line(ids, registry)
@@ -394,23 +330,6 @@ def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhib
 
 
 # ----------------------------------------------------------------------------- title block
-
-def _cutoffs(as_of: str | None) -> tuple[str | None, str | None]:
-    """(latest filing or press release, latest company figure of any source) public on `as_of`.
-
-    A lookup of publication dates in the fundamentals (not a figure); used only when no
-    notebook records `filing_cutoff` / `figures_cutoff` in its results."""
-    from ..data import load_fundamentals
-
-    try:
-        f = load_fundamentals(as_of=as_of)
-    except (OSError, ValueError):
-        return None, None
-    f = f.dropna(subset=["published"])
-    primary = f[f["source_kind"].isin(["filing", "press_release"])]
-    return (fmt.date(primary["published"].max()) if len(primary) else None,
-            fmt.date(f["published"].max()) if len(f) else None)
-
 
 def title_fields(rs: ResultsSet, meta: dict, registry: pd.DataFrame | None, params: dict | None = None) -> list[tuple[str, str]]:
     """(label, value) pairs of the title block; pairs whose value is missing are left out."""
@@ -430,11 +349,8 @@ def title_fields(rs: ResultsSet, meta: dict, registry: pd.DataFrame | None, para
     mkt = rs.value(nb, "last_date", "common_end_date")
     if mkt:
         fields.append(("Market data to", fmt.date(mkt)))
-    filings = rs.value(nb, "filing_cutoff") or rs.value("01_unit_economics", "filing_cutoff")
-    figures = rs.value(nb, "figures_cutoff") or rs.value("01_unit_economics", "figures_cutoff")
-    if not (filings and figures):
-        f0, f1 = _cutoffs(as_of if meta.get("point_in_time") else None)
-        filings, figures = filings or f0, figures or f1
+    filings = rs.value("01_unit_economics", "filing_cutoff")
+    figures = rs.value("01_unit_economics", "figures_cutoff")
     if filings:
         fields.append(("Filings read to", fmt.date(filings)))
     if figures and figures != filings:
