@@ -537,7 +537,7 @@ def reproducibility_cells(meta: dict) -> list:
     p = meta.get("params")
     if p:
         dump = yaml.safe_dump(json.loads(json.dumps(p, default=str)), sort_keys=True, default_flow_style=False).strip()
-        cells.append(_md_cell("Parameters of this build:\n\n```\n" + dump + "\n```"))
+        cells.append(_md_cell("### Parameters of this build\n\n```\n" + dump + "\n```"))
     return cells
 
 
