@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .labels import metric_label
+
 CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
 SOURCE_KIND_RANK = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
 KIND_ABBREV = {"filing": "F", "press_release": "PR", "transcript": "T", "secondary": "S", "news": "N"}
@@ -282,7 +284,7 @@ def _resolve_flow(rows: dict, metric: str, quarter: str) -> dict:
         cands.append(_derived_record(metric, quarter, plus, minus))
     if not cands:
         have = sorted(p for p in rows if p.startswith(str(year)) or p == f"FY{year}")
-        reason = (f"{metric} {quarter}: not reported, and not derivable"
+        reason = (f"{metric_label(metric, capital=True)} {quarter}: not reported, and not derivable"
                   + (f" (available {year} periods: {', '.join(have)})" if have
                      else f" (no {year} figures)"))
         return _empty(metric, quarter, reason)
@@ -305,7 +307,7 @@ def _resolve_stock(best: pd.DataFrame, metric: str, quarter: str) -> dict:
     if sub.empty:
         y, q = parse_quarter(quarter)
         where = f" (year-end balances are filed under FY{y}; none found)" if q == 4 else ""
-        return _empty(metric, quarter, f"{metric} at {end.date().isoformat()}: not reported{where}")
+        return _empty(metric, quarter, f"{metric_label(metric, capital=True)} at {end.date().isoformat()}: not reported{where}")
     ranked = _rank_frame(sub.assign(period="x"))
     top = ranked.iloc[0]
     rec = _from_row(top, quarter)
@@ -319,8 +321,8 @@ def _resolve_stock(best: pd.DataFrame, metric: str, quarter: str) -> dict:
 
 def _resolve(best: pd.DataFrame, metric: str, period: str) -> dict:
     if is_excluded(metric):
-        return _empty(metric, period, f"{metric} is a guidance/target series (one row per "
-                      "publication date); read it from load_fundamentals()")
+        return _empty(metric, period, f"{metric_label(metric, capital=True)} is a guidance or target series "
+                      "(one figure per publication date), not one figure per period")
     if _Q_RE.match(str(period)):
         if is_stock(metric):
             return _resolve_stock(best, metric, period)
@@ -329,13 +331,15 @@ def _resolve(best: pd.DataFrame, metric: str, period: str) -> dict:
             return _resolve_flow(rows, metric, period)
         if (r := rows.get(period)) is not None:
             return _from_row(r, period)
-        return _empty(metric, period, f"{metric} {period}: not reported")
+        return _empty(metric, period, f"{metric_label(metric, capital=True)} {period}: not reported")
     rows = _lookup(best, metric)
     if (r := rows.get(period)) is not None:
         return _from_row(r, period)
     if not rows:
-        return _empty(metric, period, f"{metric}: no figures (as of this build)")
-    return _empty(metric, period, f"{metric} {period}: not reported")
+        as_of = best.attrs.get("as_of")
+        when = f" published on or before {as_of}" if as_of else ""
+        return _empty(metric, period, f"{metric_label(metric, capital=True)}: no figure in the data{when}")
+    return _empty(metric, period, f"{metric_label(metric, capital=True)} {period}: not reported")
 
 
 def figure(fund: pd.DataFrame, metric: str, period: str, best: pd.DataFrame | None = None) -> dict:

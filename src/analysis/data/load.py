@@ -71,15 +71,18 @@ def _records(sch: S.Schema, data_dir) -> list[dict]:
 def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str, data_dir=None, cited=False) -> pd.DataFrame:
     """Rows public on `as_of`: `col` <= as_of, and (for files citing sources.csv ids, `cited`)
     a source document that itself existed then: a figure public in 2025 but read by us in a 2026
-    secondary report is left out of a 2025 note (`later_source_excluded` lists those lines)."""
+    secondary report is left out of a 2025 note (`later_source_excluded` lists those lines), and
+    so is a figure whose only document has no date at all (`undated_source_excluded`): nothing
+    shows that document existed on `as_of`."""
     cutoff = as_of_date(as_of)
     undated = df[col].isna()
     df = df.assign(undated=undated.to_numpy())
     df.attrs.update(file=file, as_of=None if cutoff is None else cutoff.date().isoformat(),
                     undated_lines=[int(x) for x in df.loc[undated, "_line"]])
+    df.attrs["later_source_excluded"] = []
+    df.attrs["undated_source_excluded"] = []
     if cutoff is None:
         df.attrs["undated_excluded"] = []
-        df.attrs["later_source_excluded"] = []
         out = df
     else:
         df.attrs["undated_excluded"] = df.attrs["undated_lines"]
@@ -87,8 +90,10 @@ def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str, data_dir=None, 
         if cited:
             doc_date = df["source"].map(source_dates(data_dir))
             later = keep & doc_date.notna() & (doc_date > cutoff)
+            no_date = keep & doc_date.isna()
             df.attrs["later_source_excluded"] = [int(x) for x in df.loc[later, "_line"]]
-            keep &= ~later
+            df.attrs["undated_source_excluded"] = [int(x) for x in df.loc[no_date, "_line"]]
+            keep &= ~later & ~no_date
         out = df[keep]
     out = out.rename(columns={"_line": "line"}).reset_index(drop=True)
     out.attrs = dict(df.attrs)
