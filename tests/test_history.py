@@ -99,3 +99,25 @@ def test_ratio_series_and_tables(two_dates):
     assert list(wide["As of"]) == order and wide.loc[0, "Backlog"] == "n/a"
     v = H.verdicts_by_date(H.verdicts_long(two_dates), order)
     assert v.iloc[:, 1].tolist() == ["below", "below"]
+
+
+def test_the_section_compares_the_variants_and_this_note(two_dates, tmp_path):
+    from analysis.sections import what_changed as W
+
+    root = tmp_path / "history"
+    for d, sub in (("2025-08-12", "a"), ("2025-11-10", "b")):
+        (root / d / "build").mkdir(parents=True)
+        (root / d / "build" / "results").symlink_to(tmp_path / sub)
+    sec = W.build(history=["2025-08-12", "2025-11-10"], history_root=root, results_dir=tmp_path / "b")
+    assert sec.names() == ["heading", "intro", "figures_by_date", "verdicts_by_date", "transitions", "small_multiples"]
+    assert list(sec.data["ratios"].index) == ["2025-08-12", "2025-11-10", W.THIS_NOTE]
+    assert sec.results.values["figures_changed"]["value"] == 4  # revenue, margin, coverage, backlog
+    assert W.build().names() == []  # no history: nothing to show
+
+
+def test_the_section_refuses_a_missing_variant(tmp_path):
+    from analysis.errors import DataValidationError
+    from analysis.sections import what_changed as W
+
+    with pytest.raises(DataValidationError, match="2025-11-10"):
+        W.build(history=["2025-11-10"], history_root=tmp_path)

@@ -1,0 +1,133 @@
+"""Section 07: what changed across results dates (the history's latest note only).
+
+`make history` builds the note as of every results date in the data and the latest note; the
+latest one compares them: its key figures and verdicts at each date (read from each variant's
+results files, `analysis.history.snapshot`), what moved from one results date to the next, and
+small multiples of the main ratios. Any other build (no `history` parameter) has no such
+section: the builder then has nothing to show and the notebook prints nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import history as H
+from .. import paths
+from ..errors import DataValidationError
+from ..report import exhibits, fmt, style
+from .base import Section
+
+NOTEBOOK = H.HISTORY_SECTION
+THIS_NOTE = "this note"
+SOURCE = "results files of the note built as of each date (reports/history/<date>/build/results/) and of this note"
+
+
+def build(as_of="latest", history=None, history_root=None, results_dir=None) -> Section:
+    """Compare the notes as of each date of `history` (ISO dates, ascending) with this note.
+
+    `history_root`: folder of the history variants (default reports/history); `results_dir`:
+    this build's results folder (the other sections' results of this note). A missing variant
+    is an error naming its folder: a comparison with a gap would be silently wrong."""
+    history = list(history or [])
+    sec = Section(NOTEBOOK, {"as_of": as_of, "history": history})
+    if not history:
+        return sec
+    root = paths.ROOT / "reports" / "history" if history_root is None else history_root
+    snaps = {}
+    for d in history:
+        rdir = H.results_dir_of(root, d)
+        if not rdir.is_dir() or not any(rdir.glob("*.json")):
+            raise DataValidationError(str(rdir), None, None, None,
+                                      f"the results of the note as of {d} (run `make history`)")
+        snaps[d] = H.snapshot(rdir, d)
+    if results_dir is not None:
+        snaps[THIS_NOTE] = H.snapshot(results_dir, THIS_NOTE)
+    order = list(snaps)
+    figs, verdicts = H.figures_long(snaps), H.verdicts_long(snaps)
+    moves = H.transitions(figs, verdicts, order)
+    ratios = H.ratio_series(figs, order)
+    sec.data.update(snapshots=snaps, figures=figs, verdicts=verdicts, transitions=moves, ratios=ratios)
+
+    sec.value("history_dates", history, "text", "Results dates the note was rebuilt at")
+    sec.value("history_first", history[0], "date", "First results date of the history")
+    sec.value("history_last", history[-1], "date", "Last results date of the history")
+    sec.value("figures_changed", int((moves["kind"] == "figure").sum()), "count",
+              "Key-figure changes between consecutive results dates")
+    sec.value("verdicts_changed", int((moves["kind"] == "verdict").sum()), "count",
+              "Verdict answers that changed between consecutive results dates")
+    sec.table("figures_by_date", H.figures_by_date(figs, order))
+    sec.table("verdicts_by_date", H.verdicts_by_date(verdicts, order))
+    sec.table("transitions", moves)
+    sec.table("ratio_series", ratios.rename_axis("date").reset_index())
+
+    sec.text("heading", "## What changed across results dates")
+    sec.text("intro", _intro(history, figs, moves))
+    sec.exhibit("figures_by_date", _figures_table(figs, order))
+    if len(verdicts):
+        sec.exhibit("verdicts_by_date", exhibits.table(
+            H.verdicts_by_date(verdicts, order), title=_verdict_title(moves),
+            source=SOURCE + ".", notes="Each answer is the verdict the note printed as of that date."))
+    sec.exhibit("transitions", _transitions_table(moves))
+    if ratios.shape[1]:
+        sec.exhibit("small_multiples", _small_multiples(ratios, figs))
+    return sec
+
+
+def _intro(history, figs, moves) -> str:
+    n = len(history)
+    return (f"The note was rebuilt as of each of the {n} quarterly results dates in the data, from "
+            f"{history[0]} to {history[-1]}, each time from what was public that evening only; this note, "
+            f"on the latest data, closes the series. Between consecutive dates {fmt.num((moves['kind'] == 'figure').sum(), 0)} "
+            f"key figures moved and {fmt.num((moves['kind'] == 'verdict').sum(), 0)} verdicts changed their answer. "
+            "A figure is shown with the period it refers to, so a figure that did not move because no new "
+            "quarter had been reported reads as such.")
+
+
+def _figures_table(figs, order):
+    df = H.figures_by_date(figs, order)
+    return exhibits.table(df, title="Key figures as the note stood at each results date",
+                          source=SOURCE + ".", notes="Each cell: the figure and, in brackets, the period it refers "
+                          "to; n/a where the note as of that date had no such figure.")
+
+
+def _verdict_title(moves) -> str:
+    n = int((moves["kind"] == "verdict").sum())
+    return (f"Verdicts at each results date: {n} answer{'s' if n != 1 else ''} changed" if n
+            else "Verdicts at each results date: no answer changed")
+
+
+def _transitions_table(moves):
+    df = moves.rename(columns={"since": "From", "to": "To", "kind": "What", "item": "Item", "before": "Before",
+                               "after": "After", "change": "Change"})
+    n = len(df)
+    return exhibits.table(df, title=f"{n} changes from one results date to the next",
+                          source=SOURCE + ".",
+                          notes="Figures: value (period) before and after, change in percent, percentage points "
+                                "(pp) or the ratio's own unit. Verdicts: the answer word; sentences: the verdict's "
+                                "sentence, when it changed.")
+
+
+def _small_multiples(ratios: pd.DataFrame, figs: pd.DataFrame):
+    labels = list(ratios.columns)
+    units = figs.drop_duplicates("label").set_index("label")["unit"]
+    ncols = min(3, len(labels))
+    nrows = math.ceil(len(labels) / ncols)
+    fig, axes = style.figure(nrows, ncols, figsize=(7.0, 2.0 * nrows), squeeze=False)
+    x = np.arange(len(ratios.index))
+    for ax, label in zip(axes.ravel(), labels, strict=False):
+        y = ratios[label].to_numpy(dtype=float)
+        scale = 100.0 if units.get(label) == "fraction" else 1.0
+        ax.plot(x, y * scale, marker="o", markersize=3, color=style.INK)
+        ax.set_title(label + (" (%)" if scale == 100.0 else ""), fontsize=8)
+        ax.set_xticks(x, [d[2:] if d != THIS_NOTE else "latest" for d in ratios.index], rotation=45, ha="right",
+                      fontsize=6.5)
+    for ax in axes.ravel()[len(labels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return exhibits.figure(fig, title="The main ratios as the note stood at each results date",
+                           source=SOURCE + ".",
+                           notes="One panel per ratio among the key figures; x: the results date (YY-MM-DD) of "
+                                 "each note, the last point this note; gaps where a note had no figure.")
