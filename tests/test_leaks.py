@@ -142,3 +142,18 @@ def test_numbers_parse_units_ranges_and_precision():
 
 def test_significant_digits():
     assert [L.significant_digits(v) for v in (1600, 1572, 71, 0.35, 105.61, 55600)] == [2, 4, 2, 2, 5, 3]
+
+
+def test_the_pdf_is_judged_against_the_html_for_low_precision_figures(facts):
+    html = "<p>In 2025Q1 one customer paid 72% of revenue.</p>"
+    clean = L.audit_pdf_figures("In 2025Q1 one customer paid 72% of revenue.", L.html_text(html), date(2025, 11, 10), facts)
+    extra = L.audit_pdf_figures("In 2025Q1 one customer paid 72% of revenue. Microsoft 71%", L.html_text(html),
+                                date(2025, 11, 10), facts)
+    assert clean == [] and [lk.token for lk in extra] == ["71%"]
+
+
+def test_audit_documents_reads_both_renderings():
+    html = "<p>The backlog reached $55.6bn.</p><p>Per [RR] it was $66.8bn.</p>"
+    found = L.audit_documents(html, "The backlog reached $55.6bn. Per [RR] it was $66.8bn.", AS_OF)
+    assert sorted((lk.kind, lk.token, lk.where) for lk in found) == [
+        ("figure", "$66.8bn", "html"), ("figure", "$66.8bn", "pdf"), ("source", "RR", "html"), ("source", "RR", "pdf")]

@@ -23,7 +23,8 @@ or a parameter file is caught as surely as one computed by a loader called witho
   margin computed from them, a public event's or claim's number, a price up to `as_of`) matches
   it too. A fact with fewer than three significant digits (71%, $2.0bn), and every fact taken
   from an event description except capacities in MW, counts only next to a word that names it
-  (the customer, the metric, the counterparty, a name from the event).
+  (the customer, the metric, the counterparty, a name from the event) in its sentence or table
+  row; the PDF may print such a number no more often than the HTML does.
 
 `audit_note(note_dir, as_of)` returns the `Leak`s found (empty = clean); `audit_text` checks any
 text (one segment), which is how a test shows that a planted later fact is caught.
@@ -545,24 +546,47 @@ def _iso(d) -> str:
     return "unknown" if d is None or pd.isna(d) else pd.Timestamp(d).date().isoformat()
 
 
-def audit_figures(segments: list[Segment], as_of: date, facts: Facts, where: str = "html", reach: int | None = None) -> list[Leak]:
-    """Numbers that only a fact not public on `as_of` explains. The words a low-precision fact
-    needs are looked for in the segment's `names` (`reach` None) or within `reach` characters."""
+def _later_match(n: Number, facts: Facts) -> list[Fact]:
+    return [] if facts.explained(n) else [f for f in facts.later if _matches(f, n)]
+
+
+def _strict(f: Fact, n: Number) -> bool:
+    return f.strict and n.digits >= 3
+
+
+def audit_figures(segments: list[Segment], as_of: date, facts: Facts, where: str = "html") -> list[Leak]:
+    """Numbers that only a fact not public on `as_of` explains. A fact with few significant
+    digits counts only when a word naming it stands in the segment's `names`."""
     leaks = []
     for seg in segments:
         for n in numbers(seg.text):
-            if facts.explained(n):
-                continue
-            for f in facts.later:
-                if not _matches(f, n):
-                    continue
-                if not (f.strict and n.digits >= 3):
-                    near = seg.names if reach is None else seg.text[max(0, n.start - reach): n.end + reach]
-                    if not any(_word(w).search(near) for w in f.words):
-                        continue
-                leaks.append(Leak("figure", n.token.strip(), f"matches {f.label}, not public on {as_of.isoformat()}",
-                                  _ctx(seg.text, n.start, n.end), where))
-                break
+            for f in _later_match(n, facts):
+                if _strict(f, n) or any(_word(w).search(seg.names) for w in f.words):
+                    leaks.append(Leak("figure", n.token.strip(), f"matches {f.label}, not public on {as_of.isoformat()}",
+                                      _ctx(seg.text, n.start, n.end), where))
+                    break
+    return leaks
+
+
+def audit_pdf_figures(pdf: str, html: str, as_of: date, facts: Facts) -> list[Leak]:
+    """The PDF text has no structure to tell which words name a number: a precise later figure is
+    a leak wherever it stands; a low-precision one when the PDF prints it more often than the
+    HTML (whose every occurrence was judged in its sentence or table row) does."""
+    html_counts = Counter(n.token.strip() for n in numbers(html))
+    seen: Counter = Counter()
+    leaks = []
+    for n in numbers(pdf):
+        later = _later_match(n, facts)
+        if not later:
+            continue
+        strict = [f for f in later if _strict(f, n)]
+        tok = n.token.strip()
+        seen[tok] += 1
+        if strict or seen[tok] > html_counts[tok]:
+            f = (strict or later)[0]
+            why = f"matches {f.label}, not public on {as_of.isoformat()}" + (
+                "" if strict else "; printed in the PDF more often than in the HTML")
+            leaks.append(Leak("figure", tok, why, _ctx(pdf, n.start, n.end), "pdf"))
     return leaks
 
 
@@ -592,7 +616,7 @@ def audit_documents(html: str, pdf: bytes | str, as_of, data_dir=None) -> list[L
     return [*audit_dates(segs, day, facts.public_spans, "html"),
             *audit_pdf_dates(flat_pdf, segs, day, facts.public_spans),
             *audit_ids(flat_html, day, data_dir, "html"), *audit_ids(flat_pdf, day, data_dir, "pdf"),
-            *audit_figures(segs, day, facts, "html"), *audit_figures([_seg(flat_pdf)], day, facts, "pdf", reach=100)]
+            *audit_figures(segs, day, facts, "html"), *audit_pdf_figures(flat_pdf, flat_html, day, facts)]
 
 
 def audit_note(note_dir, as_of, data_dir=None) -> list[Leak]:

@@ -1,0 +1,164 @@
+"""Every point-in-time note `make test` builds contains nothing published after its as-of date,
+and a later fact planted in a copy of a notebook is caught (`analysis.leaks`).
+
+The variants are found on disk: every folder under reports/ with a built note whose results
+say it is as of a date (make test builds at least the 2025-11-10 note and one of 2026).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import leaks, paths
+
+pytestmark = pytest.mark.build
+
+REPORTS = paths.ROOT / "reports"
+EVENING = "2025-11-10"
+
+
+def _as_of(note_dir: Path) -> str | None:
+    f = note_dir / "build" / "results" / "00_overview.json"
+    if not f.is_file():
+        return None
+    a = json.loads(f.read_text(encoding="utf-8")).get("as_of")
+    return None if a in (None, "latest") else str(a)
+
+
+def point_in_time_notes() -> dict[Path, str]:
+    out = {}
+    for html in sorted(REPORTS.rglob("crwv-note.html")):
+        d = html.parent
+        if (d / "crwv-note.pdf").is_file() and (a := _as_of(d)):
+            out[d] = a
+    return out
+
+
+NOTES = point_in_time_notes()
+
+
+def _note(as_of: str) -> Path:
+    hits = [d for d, a in NOTES.items() if a == as_of]
+    if not hits:
+        pytest.skip(f"no note as of {as_of} built (make test builds it)")
+    return hits[0]
+
+
+def test_make_test_builds_the_evening_of_2025_11_10_and_a_2026_note():
+    dates = set(NOTES.values())
+    assert EVENING in dates, f"no note as of {EVENING} under reports/"
+    assert any(d.startswith("2026") for d in dates), f"no 2026 note under reports/ (found {sorted(dates)})"
+
+
+@pytest.mark.parametrize("note_dir", list(NOTES), ids=[str(d.relative_to(REPORTS)) for d in NOTES])
+def test_a_point_in_time_note_leaks_nothing(note_dir):
+    found = leaks.audit_note(note_dir, NOTES[note_dir])
+    assert not found, f"{len(found)} leaks in {note_dir.relative_to(paths.ROOT)}:\n" + "\n".join(map(str, found))
+
+
+def _copy_build(src: Path, dst: Path) -> Path:
+    build = dst / "build"
+    for sub in ("executed", "results"):
+        shutil.copytree(src / "build" / sub, build / sub)
+    return build
+
+
+def _params_file(as_of: str, tmp: Path) -> Path:
+    from analysis.history import params_text
+
+    p = tmp / f"planted-{as_of}.yaml"
+    p.write_text(params_text(paths.ROOT / "params" / "default.yaml", as_of), encoding="utf-8")
+    return p
+
+
+def _render(build: Path, out: Path, params_file: Path) -> None:
+    from analysis.build import build_meta, load_params
+    from analysis.report.note import render_note
+
+    params = load_params(params_file)
+    render_note(build, out, params, build_meta(params))
+
+
+def test_a_later_fact_computed_in_a_notebook_is_caught(tmp_path):
+    """Copy the 2025-11-10 build, add to a copy of the overview notebook a cell that reads the
+    fundamentals without `as_of` (the bug a leak is) and prints the Q4-25 backlog, execute it
+    into the copy, render the note: the audit must name the planted figure."""
+    from analysis.build import execute
+
+    src = _note(EVENING)
+    build = _copy_build(src, tmp_path)
+    nb = nbformat.read(paths.ROOT / "notebooks" / "00_overview.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(
+        "from IPython.display import Markdown, display\n"
+        "from analysis.data import load_fundamentals\n"
+        "from analysis.report import fmt\n"
+        "_f = load_fundamentals()  # no as_of: every row, later ones included\n"
+        "_bl = _f[(_f['metric'] == 'revenue_backlog') & (_f['period'] == '2025Q4')]['value'].max()\n"
+        "display(Markdown(f'By the end of the year the backlog had reached {fmt.usd_bn(_bl)}.'))\n")
+    cell.metadata["tags"] = ["hide-input"]
+    nb.cells.insert(len(nb.cells) - 1, cell)
+    (tmp_path / "notebooks").mkdir()
+    planted = tmp_path / "notebooks" / "00_overview.ipynb"
+    nbformat.write(nb, planted)
+    params = _params_file(EVENING, tmp_path)
+    execute(planted, params, build)
+    out = tmp_path / "note"
+    _render(build, out, params)
+    found = leaks.audit_note(out, EVENING)
+    assert any(lk.kind == "figure" and lk.token == "$66.8bn" and "2025Q4" in lk.why for lk in found), \
+        "the planted Q4-25 backlog was not caught:\n" + "\n".join(map(str, found))
+    assert {lk.where for lk in found if lk.token == "$66.8bn"} == {"html", "pdf"}
+
+
+def test_later_dates_ids_and_figures_typed_into_a_notebook_are_caught(tmp_path):
+    """Typed prose, one later fact of each kind, in a copy of an executed notebook."""
+    src = _note(EVENING)
+    build = _copy_build(src, tmp_path)
+    executed = build / "executed" / "00_overview.ipynb"
+    nb = nbformat.read(executed, as_version=4)
+    typed = {
+        "date": "The fourth-quarter results came out on 2026-02-26.",
+        "source": "The backlog split is from the research report [RR].",
+        "event": "Event E18 moved the shares.",
+        "claim": "Claim C01 was checked.",
+        "figure": "Rain and wind cost the 260 MW campus two months.",
+    }
+    for text in typed.values():
+        nb.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(nb, executed)
+    params = _params_file(EVENING, tmp_path)
+    out = tmp_path / "note"
+    _render(build, out, params)
+    found = leaks.audit_note(out, EVENING)
+    caught = {(lk.kind, lk.where) for lk in found}
+    for kind in typed:
+        assert (kind, "html") in caught, f"planted {kind} not caught: {found}"
+    # ids and precise figures are caught in the PDF's own text too; a later date in the PDF is
+    # judged against the HTML, where it was caught in its sentence (test_leaks.py shows the PDF
+    # alone is caught when it prints a later date more often than the HTML)
+    for kind in ("source", "event", "claim", "figure"):
+        assert (kind, "pdf") in caught, f"planted {kind} not caught in the PDF: {found}"
+
+
+def _close_on(day: str) -> float:
+    import csv
+
+    with open(paths.data_dir() / "prices" / "CRWV.csv", newline="") as fh:
+        return next(float(r["close"]) for r in csv.DictReader(fh) if r["date"] == day)
+
+
+def test_the_evening_note_shows_that_days_close_and_not_the_next():
+    d = _note(EVENING)
+    texts = {"html": leaks.html_text((d / "crwv-note.html").read_text(encoding="utf-8")),
+             "pdf": leaks.pdf_text((d / "crwv-note.pdf").read_bytes())}
+    close, nxt = _close_on(EVENING), _close_on("2025-11-11")
+    assert close == pytest.approx(105.61, abs=0.005)  # reference close in data/prices/PROVENANCE.md
+    for kind, text in texts.items():
+        assert f"As of {EVENING}" in text or f"as of {EVENING}" in text, f"{kind}: the as-of date is not printed"
+        assert f"${close:,.2f}" in text, f"{kind}: the {EVENING} close is not shown"
+        assert f"${nxt:,.2f}" not in text, f"{kind}: the 2025-11-11 close ${nxt:,.2f} appears"
