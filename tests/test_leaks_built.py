@@ -8,6 +8,7 @@ say it is as of a date (make test builds at least the 2025-11-10 note and one of
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -162,3 +163,24 @@ def test_the_evening_note_shows_that_days_close_and_not_the_next():
         assert f"As of {EVENING}" in text or f"as of {EVENING}" in text, f"{kind}: the as-of date is not printed"
         assert f"${close:,.2f}" in text, f"{kind}: the {EVENING} close is not shown"
         assert f"${nxt:,.2f}" not in text, f"{kind}: the 2025-11-11 close ${nxt:,.2f} appears"
+
+
+def _prose(text: str) -> str:
+    """The note's text before its Reproducibility section (which names files and parameters)."""
+    i = text.find("Reproducibility Built from commit")
+    return text if i < 0 else text[:i]
+
+
+def built_notes() -> list[Path]:
+    return sorted(h.parent for h in REPORTS.rglob("crwv-note.html") if (h.parent / "crwv-note.pdf").is_file())
+
+
+@pytest.mark.parametrize("note_dir", built_notes(), ids=[str(d.relative_to(REPORTS)) for d in built_notes()])
+def test_no_build_log_phrasing_in_prose(note_dir):
+    """'this build' and data field names ('gpu_useful_life_years') are for logs, not readers."""
+    from analysis.data.schema import METRIC_UNITS
+
+    text = _prose(leaks.html_text((note_dir / "crwv-note.html").read_text(encoding="utf-8")))
+    bad = [m.group(0) for m in re.finditer(r"[^.;]{0,60}\bthis build\b[^.;]{0,40}", text)]
+    bad += [f"field name {m}" for m in METRIC_UNITS if re.search(rf"(?<![\w/]){m}(?![\w])", text)]
+    assert not bad, "build-log phrasing in the note's prose:\n" + "\n".join(bad)

@@ -84,6 +84,8 @@ METRIC_LABELS: dict[str, str] = {
     "shares_outstanding_class_b_balance_sheet": "Class B shares outstanding (balance sheet)",
     "weighted_avg_shares_basic": "weighted average shares (basic)",
     "gpu_useful_life_years": "GPU useful life",
+    "delay_site_power_mw": "power of the delayed site",
+    "delay_days": "delivery delay",
 }
 
 #: customers.csv `measure` -> name in prose

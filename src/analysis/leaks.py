@@ -398,7 +398,7 @@ def _matches(f: Fact, n: Number) -> bool:
 
 _STOP = {"the", "and", "for", "end", "low", "high", "share", "total", "net", "due", "within", "months",
          "company", "definition", "reported", "coreweave", "crwv", "class", "customer", "customers",
-         "guidance", "expense", "income", "year", "per", "life"}
+         "guidance", "expense", "income", "year", "per", "life", "days", "day", "years", "power", "site"}
 
 
 def _words(*texts) -> tuple[str, ...]:
