@@ -117,3 +117,18 @@ def test_common_period_returns_stops_at_the_last_date_every_column_has():
     assert end == pd.Timestamp("2025-01-02")
     assert ret["A"] == pytest.approx(0.10, abs=1e-12)
     assert ret["B"] == pytest.approx(-0.05, abs=1e-12)
+
+
+def test_that_evenings_event_is_listed_for_the_next_session(overview_as_of_2025_11_10):
+    """E14 (events.csv: Q3-25 results, announced 2025-11-10 after the close, day 0 2025-11-11)
+    belongs in the 2025-11-10 note's event table, with no date after the note's."""
+    from analysis.sections import overview as section
+
+    sec = section.build(as_of="2025-11-10")
+    rows = {r[0]: r for r in sec.items["events"].data["table"]["rows"]}
+    assert rows["E14"][1] == section.NEXT_SESSION
+    assert "E14" in sec.items["events_intro"]
+    assert "E14" not in set(overview_as_of_2025_11_10["tables"]["events_marked"]["rows"][i][0]
+                            for i in range(len(overview_as_of_2025_11_10["tables"]["events_marked"]["rows"])))
+    kinds = [r[0] for r in overview_as_of_2025_11_10["tables"]["whats_new"]["rows"]]
+    assert kinds[0] == "results" and "guidance" in kinds

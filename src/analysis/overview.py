@@ -69,6 +69,15 @@ def events_in_range(events: pd.DataFrame, start, end) -> pd.DataFrame:
     return events[m].sort_values(["day0", "event_id"]).reset_index(drop=True)
 
 
+def events_to_date(events: pd.DataFrame, start, last_close) -> pd.DataFrame:
+    """Events with day 0 on or after `start` (the IPO), sorted by day 0, with `traded`: day 0 on
+    or before `last_close`. An event announced after the last close (day 0 in the next session)
+    is listed with traded=False: it was news that evening, and nothing has traded on it yet."""
+    m = events["day0"] >= pd.Timestamp(start)
+    out = events[m].sort_values(["day0", "event_id"]).reset_index(drop=True)
+    return out.assign(traded=(out["day0"] <= pd.Timestamp(last_close)).to_numpy())
+
+
 def relative_performance(index: pd.DataFrame, ticker: str) -> pd.Series:
     """Last value of each index relative to 100, as fractions (0.5 = +50%), NaN if it ended early."""
     last = index.iloc[-1]

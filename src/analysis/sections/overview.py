@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import overview
+from .. import news, overview
 from ..data import load_dividends, load_events, load_prices
 from ..market.returns import BASIS_ADJ
 from ..report import exhibits, fmt, style
@@ -26,16 +26,34 @@ def build(as_of="latest", tickers=("CRWV", "SPY", "QQQ", "SMH"), benchmark="SPY"
     index, basis = overview.rebased_index(prices, dividends, tickers, ipo)
     kd = overview.key_data(prices, company, window_days=window_days)
     last_common, perf = overview.common_period_returns(index)
-    marked = overview.events_in_range(events, ipo, kd["last_date"])
-    sec.data.update(prices=prices, index=index, basis=basis, key_data=kd, events=marked)
+    listed = overview.events_to_date(events, ipo, kd["last_date"])
+    marked = listed[listed["traded"]].reset_index(drop=True)
+    sec.data.update(prices=prices, index=index, basis=basis, key_data=kd, events=listed)
 
     _record(sec, company, tickers, kd, ipo, last_common, perf, index, basis, marked)
     rel = perf[company] - perf[benchmark]
     sec.text("summary", _summary(company, benchmark, tickers, kd, ipo, last_common, perf, rel))
     sec.exhibit("price_chart", _price_chart(company, benchmark, tickers, index, basis, marked, last_common, rel))
     sec.exhibit("key_data", _key_data_table(company, kd))
-    sec.exhibit("events", _events_table(marked))
+    sec.text("events_intro", _events_intro(listed))
+    sec.exhibit("events", _events_table(listed))
+    _whats_new(sec, as_of, company)
     return sec
+
+
+def _whats_new(sec: Section, as_of, company: str) -> None:
+    """What was new on the as-of date (`analysis.news`): the sentences the front page leads with."""
+    n = news.whats_new(as_of, company=company)
+    sec.data["news"] = n
+    sec.table("whats_new", pd.DataFrame(n.sentences, columns=["kind", "sentence"]), {"sentence": "text"})
+    sec.table("whats_new_guidance", n.guidance, {"low": "usd_m", "high": "usd_m", "previous_low": "usd_m",
+                                                 "previous_high": "usd_m"})
+    sec.table("whats_new_events", n.events, {"ret_company": "fraction", "ret_origin": "fraction"})
+    sec.value("whats_new_date", n.as_of, "date", "Date the news is as of (the evening of the as-of date)")
+    if n.results is not None:
+        sec.value("whats_new_quarter", n.results["quarter"], "text", "Latest quarter reported on or before the as-of date",
+                  period=n.results["quarter"])
+        sec.value("whats_new_results_date", n.results["published"], "date", "Date of the latest results")
 
 
 def _record(sec, company, tickers, kd, ipo, last_common, perf, index, basis, marked) -> None:
@@ -115,11 +133,27 @@ def _key_data_table(company, kd):
         notes=f"52-week window: {fmt.date(kd['window_start'])} to {fmt.date(kd['last_date'])}.")
 
 
-def _events_table(marked):
-    ev = marked.assign(description=marked["description"].map(overview.abridge))[
+NEXT_SESSION = "next session"
+
+
+def _events_intro(listed) -> str:
+    pending = listed.loc[~listed["traded"], "event_id"].tolist()
+    s = ("The dated events below are the ones the event study of the sector-contagion section tests; "
+         "day 0 is the first session in which the market could react.")
+    if pending:
+        s += (f" {', '.join(pending)} {'was' if len(pending) == 1 else 'were'} announced after the last close: "
+              f"day 0 is the {NEXT_SESSION}, so {'it enters' if len(pending) == 1 else 'they enter'} no test yet.")
+    return s
+
+
+def _events_table(listed):
+    ev = listed.assign(description=listed["description"].map(overview.abridge),
+                       day0=[fmt.date(d) if t else NEXT_SESSION for d, t in zip(listed["day0"], listed["traded"], strict=True)])[
         ["event_id", "day0", "kind", "origin", "description", "confidence"]]
+    pending = int((~listed["traded"]).sum())
     return exhibits.table(
         ev.rename(columns={"event_id": "Event", "day0": "Day 0", "kind": "Kind", "origin": "Origin",
                            "description": "What happened (abridged)", "confidence": "Confidence"}),
-        title=f"{len(marked)} dated events since the IPO frame the price path",
+        title=(f"{len(listed)} dated events since the IPO frame the price path"
+               + (f"; {pending} came after the last close" if pending else "")),
         source="data/events.csv (day 0 = first session that could react; sources per event in the file).")
