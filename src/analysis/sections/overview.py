@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import news, overview
+from .. import news, overview, withheld
 from ..data import load_dividends, load_events, load_prices
 from ..market.returns import BASIS_ADJ
 from ..report import exhibits, fmt, style
@@ -50,6 +50,13 @@ def _whats_new(sec: Section, as_of, company: str) -> None:
                                                  "previous_high": "usd_m"})
     sec.table("whats_new_events", n.events, {"ret_company": "fraction", "ret_origin": "fraction"})
     sec.value("whats_new_date", n.as_of, "date", "Date the news is as of (the evening of the as-of date)")
+    # figures public on the as-of date that the note leaves out (read only in a later document):
+    # said once, in the data section (front.py's back matter)
+    w = withheld.withheld_figures(as_of)
+    sec.table("withheld", w.assign(lines=[", ".join(map(str, x)) for x in w["lines"]]))
+    sentence = withheld.withheld_sentence(w, as_of)
+    if sentence:
+        sec.value("withheld_sentence", sentence, "text", "Figures left out of this note and why")
     if n.results is not None:
         sec.value("whats_new_quarter", n.results["quarter"], "text", "Latest quarter reported on or before the as-of date",
                   period=n.results["quarter"])
