@@ -46,7 +46,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED := $(patsubst notebooks/%.ipynb,$(BUILD)/executed/%.ipynb,$(NOTEBOOKS))
 LIBRARY := $(shell find src/analysis -name '*.py' -not -path '*/report/*')
 REPORT_LAYER := $(shell find src/analysis/report -type f -not -name '*.pyc')
-DATA_FILES := $(shell find data -type f -not -name MANIFEST.sha256 | sort)
+DATA_FILES := $(shell find data -type f -not -name MANIFEST.sha256 -not -name VENDORED.sha256 | sort)
 PRICES := $(wildcard data/prices/*.csv)
 SOURCES := data/sources.csv
 
@@ -73,7 +73,7 @@ $(NOTE_HTML) $(NOTE_PDF) &: $(EXECUTED) $(REPORT_LAYER) $(PARAMS) | $(ENV_STAMP)
 $(BUILD)/executed/%.ipynb: notebooks/%.ipynb $(LIBRARY) $$(call data_for,$$*) $(PARAMS) | $(BUILD)/.data-verified $(ENV_STAMP)
 	@$(PY) -m analysis.build execute $< --params $(PARAMS) --build $(BUILD)
 
-# raw data is immutable: every file must match data/MANIFEST.sha256 (an edited file is reported with file/line/column)
+# data/ changes only on purpose: every file must match data/MANIFEST.sha256 (an edited file is reported with file/line/column)
 $(BUILD)/.data-verified: $(DATA_FILES) data/MANIFEST.sha256 data data/prices | $(ENV_STAMP)
 	@$(PY) -m analysis.data.manifest verify
 	@mkdir -p $(@D) && touch $@
@@ -113,7 +113,7 @@ lab: $(ENV_STAMP) ## open JupyterLab on notebooks/ with the project's kernel
 strip: $(ENV_STAMP) ## remove outputs from the source notebooks (they are committed without outputs)
 	@$(PY) -m jupyter nbconvert --log-level=WARN --clear-output --inplace $(NOTEBOOKS)
 
-vendor: $(ENV_STAMP) ## re-vendor ../shared/data into data/, validate it and refresh data/MANIFEST.sha256
+vendor: $(ENV_STAMP) ## take in what changed in ../shared/data since the last vendoring (refuses to overwrite local changes)
 	@$(PY) -m analysis.data.vendor
 
 check-data: $(ENV_STAMP) ## verify data/ against its checksum manifest and validate every file

@@ -225,7 +225,7 @@ _LineLoader.yaml_implicit_resolvers = {
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_CHECK_EXTRA = {"stated", "relation", "tolerance", "note", "measure", "__line__"}
+_CHECK_EXTRA = {"stated", "relation", "tolerance", "date_slack", "note", "measure", "__line__"}
 _CLAIM_FIELDS = ("id", "published", "outlet", "claim", "checks")
 _CLAIM_OPTIONAL = ("note",)
 
@@ -301,6 +301,14 @@ def _validate_check(chk, cid, i, file, tickers=frozenset()):
                                   f"a date on or after start ({chk['start'].isoformat()})")
     if "note" in chk and not isinstance(chk["note"], str):
         raise DataValidationError(file, line, f"{where}.note", chk["note"], "text")
+    if "date_slack" in chk:
+        slack = chk["date_slack"]
+        if "date" not in chk:
+            raise DataValidationError(file, line, f"{where}.date_slack", slack,
+                                      "no date_slack: only price measures with a date take one")
+        if not isinstance(slack, int) or isinstance(slack, bool) or slack < 1:
+            raise DataValidationError(file, line, f"{where}.date_slack", slack,
+                                      "a whole number of trading sessions >= 1")
     if m == "none":
         for f in ("stated", "relation", "tolerance"):
             if f in chk:
