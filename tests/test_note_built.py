@@ -54,11 +54,13 @@ def test_every_section_has_its_results_contract():
     assert SECTIONS == tuple(REQUIRED), "a new section needs its required results keys listed here"
     for nb, req in REQUIRED.items():
         res = json.loads((RESULTS / f"{nb}.json").read_text(encoding="utf-8"))
-        assert res["notebook"] == nb and set(res) == {"notebook", "as_of", "params", "values", "tables"}
+        assert res["notebook"] == nb and set(res) == {"notebook", "as_of", "params", "values", "tables", "verdicts"}
         missing = [k for k in req["values"] if k not in res["values"]] + [k for k in req["tables"] if k not in res["tables"]]
         assert not missing, f"{nb}: missing results keys {missing}"
         for name, v in res["values"].items():
-            assert set(v) == {"value", "unit", "label", "sources"}, (nb, name)
+            assert {"value", "unit", "label", "sources"} <= set(v) <= {"value", "unit", "label", "sources", "period"}, (nb, name)
+        for key, v in res["verdicts"].items():
+            assert set(v) == {"question", "answer", "sentence", "evidence", "period"} and v["sentence"], (nb, key)
         for name, t in res["tables"].items():
             assert all(len(r) == len(t["columns"]) for r in t["rows"]), (nb, name)
             assert set(t["units"]) <= set(t["columns"]), (nb, name)

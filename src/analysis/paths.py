@@ -16,3 +16,11 @@ def data_dir() -> Path:
 def results_dir() -> Path:
     """Results folder of the current build: `$CRWV_RESULTS_DIR` if set, else `reports/build/results/`."""
     return Path(os.environ.get("CRWV_RESULTS_DIR", ROOT / "reports" / "build" / "results"))
+
+
+def scratch_results_dir() -> Path:
+    """Where a notebook run by hand (outside `make`) writes its results: `.cache/scratch/results/`.
+
+    Never a build's results folder, so a hand run in JupyterLab cannot change what the note shows.
+    """
+    return Path(os.environ.get("CRWV_SCRATCH_DIR", ROOT / ".cache" / "scratch")) / "results"

@@ -3,12 +3,17 @@
 Each notebook writes `reports/build/results/<notebook-stem>.json`:
 
     {"notebook", "as_of", "params",
-     "values": {name: {"value", "unit", "label", "sources": [source ids]}},
-     "tables": {name: {"columns", "rows", "units"}}}
+     "values": {name: {"value", "unit", "label", "sources": [source ids], "period"}},
+     "tables": {name: {"columns", "rows", "units"}},
+     "verdicts": {key: {"question", "answer", "sentence", "evidence", "period"}}}
 
 The note, the tests and later notebooks read numbers from these files, never from notebook text.
 Units: "usd_m", "usd", "fraction" (0.038 = 3.8%), "ratio" (x), "years", "days", "date", "count",
-"text", "pct_points"; a table's `units` maps column -> unit.
+"text", "pct_points"; a table's `units` maps column -> unit. A value's `period` (optional) is the
+quarter, year or date range it refers to. Verdicts: see `analysis.verdicts`.
+
+A notebook run by hand (outside the build, `results_dir = None`) writes to a scratch folder,
+never into a build's results.
 """
 
 from __future__ import annotations
@@ -59,12 +64,21 @@ class Results:
     params: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
+    verdicts: dict = field(default_factory=dict)
 
-    def value(self, name: str, value, unit: str, label: str, sources=()) -> object:
-        """Record one figure; returns `value` so a notebook can use it inline."""
-        self.values[name] = {"value": _jsonable(value), "unit": unit, "label": label,
-                             "sources": sorted({str(s) for s in sources if s})}
+    def value(self, name: str, value, unit: str, label: str, sources=(), period: str | None = None) -> object:
+        """Record one figure (`period`: the quarter/year/range it refers to); returns `value`."""
+        entry = {"value": _jsonable(value), "unit": unit, "label": label,
+                 "sources": sorted({str(s) for s in sources if s})}
+        if period is not None:
+            entry["period"] = str(period)
+        self.values[name] = entry
         return value
+
+    def verdict(self, v):
+        """Record an `analysis.verdicts.Verdict` under its key; returns it."""
+        self.verdicts[v.key] = _jsonable(v.to_dict())
+        return v
 
     def table(self, name: str, df: pd.DataFrame, units: dict | None = None) -> pd.DataFrame:
         """Record a table (index dropped: put keys in columns); returns `df`."""
@@ -81,11 +95,14 @@ class Results:
 
     def to_dict(self) -> dict:
         return {"notebook": self.notebook, "as_of": self.as_of, "params": _jsonable(self.params),
-                "values": self.values, "tables": self.tables}
+                "values": self.values, "tables": self.tables, "verdicts": self.verdicts}
 
     def write(self, directory=None) -> Path:
-        """Write `<directory>/<notebook>.json` atomically (temp file + rename)."""
-        directory = Path(directory) if directory else paths.results_dir()
+        """Write `<directory>/<notebook>.json` atomically (temp file + rename).
+
+        `directory=None` (a notebook run by hand) writes to `paths.scratch_results_dir()`.
+        """
+        directory = Path(directory) if directory else paths.scratch_results_dir()
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / f"{self.notebook}.json"
         text = json.dumps(self.to_dict(), indent=1, sort_keys=False, ensure_ascii=False, allow_nan=False)
@@ -130,3 +147,11 @@ def table_frame(results: dict, name: str) -> pd.DataFrame:
 def value_of(results: dict, name: str):
     """The bare value of a results entry."""
     return results["values"][name]["value"]
+
+
+def verdict_of(results: dict, key: str):
+    """A results file's verdict as an `analysis.verdicts.Verdict` (None if absent)."""
+    from .verdicts import Verdict
+
+    d = results.get("verdicts", {}).get(key)
+    return None if d is None else Verdict.from_dict(key, d)

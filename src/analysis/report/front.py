@@ -66,6 +66,12 @@ class ResultsSet:
         e = self.entry(nb, *names)
         return None if e is None else e["value"]
 
+    def verdict(self, nb: str, key: str):
+        """The `analysis.verdicts.Verdict` a notebook recorded under `key` (None if absent)."""
+        from ..results import verdict_of
+
+        return verdict_of(self.data[nb], key) if nb in self.data else None
+
     def table(self, nb: str, name: str) -> pd.DataFrame | None:
         t = self.data.get(nb, {}).get("tables", {}).get(name)
         if not t or not t.get("rows"):
@@ -100,9 +106,12 @@ _PERIOD = re.compile(r"\b(FY20\d\d|20\d\dQ[1-4]|20\d\dH[12]|20\d\d-9M|20\d\d-\d\
 
 
 def period_of(e: dict | None, rs: ResultsSet | None = None, nb: str | None = None) -> str | None:
-    """The period a value refers to: `<name>_period`, else a period in its label, else `latest_quarter`."""
+    """The period a value refers to: its recorded `period`, else `<name>_period`, else a period in
+    its label, else `latest_quarter`."""
     if e is None:
         return None
+    if e.get("period"):
+        return str(e["period"])
     if rs is not None and nb is not None:
         p = rs.value(nb, f"{e['name']}_period")
         if p:

@@ -90,3 +90,62 @@ def date_axis(ax, maxticks: int = 9) -> None:
     loc = mdates.AutoDateLocator(minticks=4, maxticks=maxticks)
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def _group_label(ids: list[str]) -> str:
+    """'E15-E19' for consecutive ids of one prefix, else 'E01, E04'."""
+    import re
+
+    parts = [re.fullmatch(r"([A-Za-z]*)(\d+)", i) for i in ids]
+    if len(ids) > 2 and all(parts) and len({p[1] for p in parts}) == 1:
+        nums = [int(p[2]) for p in parts]
+        if nums == list(range(nums[0], nums[0] + len(nums))):
+            return f"{ids[0]}\u2013{ids[-1]}"
+    return ", ".join(ids)
+
+
+def event_markers(ax, dates, labels, fontsize: float = 6.0, max_rows: int = 3, color: str = "#404040") -> None:
+    """Dotted vertical lines at `dates`, labelled above the axes without overprinting.
+
+    Labels closer than their own width are merged into one label ("E15-E19" / "E01, E04"), and
+    the merged labels are staggered over up to `max_rows` rows so that none overlaps another.
+    Call after the x-limits are final (after plotting the data).
+    """
+    import matplotlib.dates as mdates
+
+    pts = sorted(zip(mdates.date2num(list(dates)), list(labels), strict=True))
+    if not pts:
+        return
+    for x, _ in pts:
+        ax.axvline(x, color="#b0b0b0", linewidth=0.6, linestyle=":", zorder=0)
+    fig = ax.figure
+    x0, x1 = ax.get_xlim()
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    char = 0.62 * fontsize / width_pt * (x1 - x0)  # one character in data units (DejaVu Sans ~0.6 em)
+    # 1. merge labels whose own text would overlap on one row
+    groups: list[list] = []
+    for x, lab in pts:
+        if groups and x - groups[-1][-1][0] < char * (len(lab) + 1):
+            groups[-1].append((x, lab))
+        else:
+            groups.append([(x, lab)])
+    # 2. stagger merged labels over rows: each goes to the lowest row whose last label ends before it
+    #    starts; a label that fits no row is merged with the one before it, and the rows are redone
+    while True:
+        row_end, placed, misfit = [float("-inf")] * max_rows, [], None
+        for i, g in enumerate(groups):
+            text = _group_label([lab for _, lab in g])
+            xc, half = (g[0][0] + g[-1][0]) / 2, char * len(text) / 2
+            row = next((r for r in range(max_rows) if row_end[r] + char < xc - half), None)
+            if row is None:
+                misfit = i
+                break
+            row_end[row] = xc + half
+            placed.append((text, xc, row))
+        if misfit is None:
+            break
+        groups[misfit - 1:misfit + 1] = [groups[misfit - 1] + groups[misfit]]
+    for text, xc, row in placed:
+        ax.annotate(text, (xc, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2 + 7 * row),
+                    textcoords="offset points", fontsize=fontsize, ha="center", va="bottom", color=color,
+                    annotation_clip=False)
