@@ -45,7 +45,7 @@ def test_manifest_format(data_copy):
     files = sorted(p.relative_to(data_copy).as_posix() for p in data_copy.rglob("*")
                    if p.is_file() and p.name not in ("MANIFEST.sha256", "VENDORED.sha256"))
     assert [rel for _, rel in entries] == files  # every file but itself and the vendoring record, sorted
-    assert len(files) == 35  # 6 tables, claims.yaml, 24 price files, dividends, 3 *.md
+    assert len(files) == 37  # 8 tables, claims.yaml, 24 price files, dividends, 3 *.md
     assert "README.md" in files and "prices/PROVENANCE.md" in files
     for digest, rel in entries:
         assert digest == hashlib.sha256((data_copy / rel).read_bytes()).hexdigest()
@@ -111,7 +111,7 @@ def test_malformed_manifest_line(data_copy):
 def test_cli_verify(data_copy, monkeypatch, capsys):
     ok = _cli("analysis.data.manifest", "verify", "--data-dir", "data", cwd=data_copy.parent)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "data: 35 files match MANIFEST.sha256" and ok.stderr == ""
+    assert ok.stdout.strip() == "data: 37 files match MANIFEST.sha256" and ok.stderr == ""
     set_cell(data_copy / "events.csv", 4, "day0", "2025-03-26")
     monkeypatch.chdir(data_copy.parent)
     assert manifest.main(["verify", "--data-dir", "data"]) == 1
@@ -149,7 +149,7 @@ def test_default_source_is_shared_data_beside_the_repo():
 def test_vendor_into_empty_then_update(tmp_path, upstream):
     dest = tmp_path / "repo" / "data"
     changes = vendor.vendor(upstream, dest)
-    assert len(changes["added"]) == 35 and not changes["removed"] and not changes["modified"]
+    assert len(changes["added"]) == 37 and not changes["removed"] and not changes["modified"]
     assert manifest.verify(dest) == []
     assert (dest / "MANIFEST.sha256").read_bytes() == (DATA / "MANIFEST.sha256").read_bytes()
     before = _snapshot(dest)
@@ -162,7 +162,7 @@ def test_vendor_into_empty_then_update(tmp_path, upstream):
     assert changes["added"] == ["prices/XYZ.csv"]
     assert changes["removed"] == ["prices/AMD.csv"]
     assert changes["modified"] == ["README.md"]
-    assert len(changes["unchanged"]) == 33
+    assert len(changes["unchanged"]) == 35
     assert not (dest / "prices/AMD.csv").exists() and (dest / "prices/XYZ.csv").is_file()
     assert manifest.verify(dest) == []
     after = _snapshot(dest)
@@ -195,10 +195,10 @@ def test_vendor_cli(tmp_path, upstream, monkeypatch, capsys):
     monkeypatch.chdir(repo)
     assert vendor.main(["--from", str(upstream), "--data-dir", "data"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "35 added, 0 removed, 0 modified, 0 unchanged" in out[0]
+    assert "37 added, 0 removed, 0 modified, 0 unchanged" in out[0]
     assert "  + prices/CRWV.csv" in out
     assert vendor.main(["--from", str(upstream), "--data-dir", "data"]) == 0
-    assert capsys.readouterr().out.strip().endswith("0 added, 0 removed, 0 modified, 35 unchanged")
+    assert capsys.readouterr().out.strip().endswith("0 added, 0 removed, 0 modified, 37 unchanged")
     set_cell(upstream / "events.csv", 4, "timing", "evening")
     assert vendor.main(["--from", str(upstream), "--data-dir", "data"]) == 1
     err = capsys.readouterr().err
@@ -324,7 +324,7 @@ def test_validate_cli(data_copy, monkeypatch, capsys):
 
     monkeypatch.chdir(data_copy.parent)
     assert validate.main(["--data-dir", "data"]) == 0
-    assert capsys.readouterr().out.strip() == "data: 32 data files valid"  # 35 files - 3 *.md
+    assert capsys.readouterr().out.strip() == "data: 34 data files valid"  # 37 files - 3 *.md
     set_cell(data_copy / "customers.csv", 3, "value", "135")
     set_cell(data_copy / "prices/SPY.csv", 5, "open", "-1")
     assert validate.main(["--data-dir", "data"]) == 1

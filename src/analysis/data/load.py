@@ -145,6 +145,26 @@ def load_financings(as_of=None, data_dir=None) -> pd.DataFrame:
     return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.FINANCINGS.file), data_dir, cited=True)
 
 
+def load_debt_facilities(as_of=None, data_dir=None) -> pd.DataFrame:
+    """Debt by facility and date: as_of (date of the figure), facility, measure ('principal'
+    outstanding, 'commitment' = facility size, 'issued' = principal issued, 'terms' = rate and
+    maturity only), amount_usd_m (USD m), rate_kind ('effective', 'stated', 'sofr_margin'),
+    rate_pct / rate_high_pct (percent, 0..100; a range when both), maturity (YYYY-MM[-DD] text,
+    or 'A to B' for a range), published, source_kind, source, confidence, note."""
+    df = to_frame(_with_sources(S.DEBT_FACILITY_TABLE, data_dir), S.DEBT_FACILITY_TABLE)
+    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.DEBT_FACILITY_TABLE.file),
+                          data_dir, cited=True)
+
+
+def load_debt_maturities(as_of=None, data_dir=None) -> pd.DataFrame:
+    """Contractual future principal payments as stated at `as_of` (a balance-sheet date): bucket
+    ('remaining_year' = rest of `year`, 'year', 'thereafter', 'total'), year, amount_usd_m (USD m),
+    published, source_kind, source, confidence, note."""
+    df = to_frame(_with_sources(S.DEBT_MATURITIES, data_dir), S.DEBT_MATURITIES)
+    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.DEBT_MATURITIES.file),
+                          data_dir, cited=True)
+
+
 def load_events(as_of=None, data_dir=None) -> pd.DataFrame:
     """Market events: event_id, announced, timing, day0 (first session that could react), kind,
     origin, description, source (free text), source_date, confidence. Filtered on `announced`."""
