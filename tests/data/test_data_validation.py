@@ -235,7 +235,7 @@ def test_embedded_newlines_keep_physical_lines(data_copy, newline):
     set_cell(f, 10, "note", f"first part{newline}second part")
     assert lines(f)[10].startswith("second part")  # physical line 11 is the note's tail
     df = D.load_fundamentals(data_dir=data_copy)
-    assert len(df) == 476
+    assert len(df) == 477
     assert df.loc[df["line"] == 10, "note"].item() == f"first part{newline}second part"
     rev = df[(df.period == "2025Q3") & (df.metric == "revenue") & (df.source == "PR_25Q3")]
     assert rev["line"].item() == 286

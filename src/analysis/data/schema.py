@@ -54,6 +54,7 @@ METRIC_UNITS: dict[str, str] = {
         "weighted_avg_shares_basic", "shares_outstanding_redeemable_class_a",
     )},
     "gpu_useful_life_years": "years",
+    "convertible_notes_2031_conversion_price": "usd",
 }
 
 CUSTOMER_MEASURES = (
@@ -100,7 +101,7 @@ FUNDAMENTALS = Schema(
     columns=(
         Col("period", pattern=PERIOD), Col("period_start", "date"), Col("period_end", "date"),
         Col("published", "pdate", required=False), Col("metric", choices=tuple(METRIC_UNITS)),
-        Col("value", "float"), Col("unit", choices=("usd_m", "pct", "mw", "count", "years")),
+        Col("value", "float"), Col("unit", choices=("usd_m", "usd", "pct", "mw", "count", "years")),
         Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
         Col("note", required=False),
     ),
