@@ -57,6 +57,7 @@ DATA_02_backlog_conversion := data/fundamentals.csv data/contracts.csv $(SOURCES
 DATA_03_customer_concentration := data/fundamentals.csv data/customers.csv data/contracts.csv $(SOURCES)
 DATA_04_sector_contagion := $(PRICES) data/events.csv
 DATA_05_claims_ledger := data/claims.yaml $(PRICES) data/fundamentals.csv data/contracts.csv $(SOURCES)
+DATA_06_funding := data/fundamentals.csv data/debt_facilities.csv data/debt_maturities.csv data/financings.csv data/prices/CRWV.csv $(SOURCES)
 data_for = $(or $(DATA_$(1)),$(DATA_FILES))
 
 NOTE_HTML := $(OUT)/crwv-note.html

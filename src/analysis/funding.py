@@ -315,7 +315,7 @@ def latest_figure(fund: pd.DataFrame, metric: str, on=None, best: pd.DataFrame |
     if sub.empty:
         when = f" at {pd.Timestamp(on).date().isoformat()}" if on is not None else ""
         return {"metric": metric, "date": pd.NaT if on is None else pd.Timestamp(on), "value": np.nan, "source": None,
-                "confidence": None, "period": None, "reason": f"{metric}{when}: not in the data"}
+                "confidence": None, "period": None, "reason": f"not in the data{when} ({metric})"}
     top = sub.sort_values("period_end").iloc[-1]
     return {"metric": metric, "date": top["period_end"], "value": float(top["value"]), "source": top["source"],
             "confidence": top["confidence"], "period": top["period"], "reason": None}
@@ -507,7 +507,7 @@ def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_per
     parts = ", ".join(f"{fmt.pct(g[L], 1)} at {int(L)} years" for L in sorted(lives, reverse=True))
     what = {"below cost of debt": "below the cost of debt at every life",
             "above cost of debt": "above the cost of debt at every life",
-            "above only at the reported life": "above the cost of debt only at the reported six-year life",
+            "above only at the reported life": f"above the cost of debt only at the reported {int(reported_life)}-year life",
             "mixed": "above the cost of debt at some lives only"}[answer]
     basis_text = {"average_net_ppe": "average net PP&E", "average_gross_ppe": "average gross PP&E",
                   "closing_net_ppe": "closing net PP&E"}[basis]
