@@ -192,7 +192,9 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
     sec.value("maturities_next_four_quarters", nxt["value"], "usd_m",
               "Principal due in the four quarters after the schedule date", (nxt["sources"] or "").split("; "),
               period=nxt["basis"])
-    if len(sched):
+    if not len(sched):
+        sec.text("maturities", "No maturity schedule is in the data at the note's date.")
+    else:
         sec.exhibit("maturities", exhibits.table(
             pd.DataFrame({"Due": sched["due"], "Principal": [fmt.usd_m(x, 0) for x in sched["amount_usd_m"]],
                           "Share of total": [fmt.pct(x, 0) for x in sched["share_of_total"]]}),
@@ -233,7 +235,8 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
                                for r, k in zip(newtab["rate_pct"], newtab["rate_kind"], strict=True)],
                       "All-in": [fmt.pct(x, 2) for x in newtab["all_in_rate"]],
                       "Confidence": newtab["confidence"], "Source": newtab["source"]}),
-        title=(f"New debt costs about {fmt.pct(marg['value'], 1)}, against {fmt.pct(w['rate'], 1)} on the "
+        title=("No new facility with a stated rate in the data before the note's date" if _na(marg["value"]) else
+               f"New debt costs about {fmt.pct(marg['value'], 1)}, against {fmt.pct(w['rate'], 1)} on the "
                f"{fmt.date(w['as_of'])} debt table"
                + (f" and {fmt.pct(avg_rate, 1)} of interest expense on average principal in {avg_q}"
                   if not _na(diff) else "")),
@@ -246,7 +249,9 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
                "interest expense, net (after capitalised interest and interest income) / average total principal.")))
     # liquidity, on the schedule's date
     on = sched["as_of"].iloc[0] if len(sched) else None
-    if on is not None:
+    if on is None:
+        sec.text("liquidity", "Liquidity is set against the maturity schedule, which is not in the data at the note's date.")
+    else:
         period = _period_ending(on)
         gap_rows = FN.period_funding_gap(fund, [period]) if period else pd.DataFrame()
         gap_rec = gap_rows.iloc[0].to_dict() if len(gap_rows) else {"period": None, "funding_gap": np.nan}
@@ -364,7 +369,9 @@ def _dilution(sec, fund, fac, reg) -> None:
         notes=("Cover-page counts (the 2025-03-31 row is the Q1-25 10-Q cover, as of 2025-05-07); the 2025-12-31 row "
                "is an approximation from a secondary report (low confidence) with no Class C count. Later cover-page "
                "counts are not in the data.")))
-    if rows:
+    if not rows:
+        sec.text("converts", "No convertible notes had been issued by the note's date.")
+    else:
         sec.exhibit("converts", exhibits.table(
             pd.DataFrame(rows), title="Convertible notes and the shares they could become",
             source=_src_line([r["Sources"] for r in rows], reg) + ".",

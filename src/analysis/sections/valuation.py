@@ -169,7 +169,10 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
                       "Denominator period": mt["denominator_period"].fillna(fmt.NA)}),
         title=f"The enterprise value is {fmt.ratio(V.multiple(ev, rev_rr), 1)} run-rate revenue",
         source="Inputs table above.", notes="n/a: the denominator is missing or not positive."))
-    if len(grid):
+    if not len(grid):
+        sec.text("implied_margin", "The reverse DCF needs the enterprise value, the backlog and the marginal cost of "
+                 "debt; one of them is not in the data at the note's date.")
+    else:
         piv = grid.pivot(index="discount_rate", columns="conversion_years", values="implied_margin")
         tbl = pd.DataFrame({"Discount rate": [f"{fmt.pct(r, 1)} (cost of debt {'+' if s >= 0 else ''}{s:g} pp)"
                                               for r, s in zip(piv.index, discount_spreads_pp, strict=True)]})
