@@ -204,7 +204,7 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
                    f"quarters after {fmt.date(nxt['as_of'])}"),
             source=_src_line(sched["source"], reg) + f" (confidence: {nxt['confidence']}).",
             notes=(f"Contractual principal by calendar year, as of {fmt.date(nxt['as_of'])} (debt note of the filing). "
-                   "Later schedules (2026 quarters) are not in the data.")))
+                   "Later schedules are not in the data.")))
     # cost of new debt
     marg, newtab = FN.marginal_cost_of_debt(fac, sofr_pct=sofr_pct, window_days=window_days)
     q_rate = ratios["effective_interest_rate"].dropna()
@@ -366,9 +366,11 @@ def _dilution(sec, fund, fac, reg) -> None:
         sh_tbl, title=(f"{fmt.num(last['total'] / 1e6, 1)}m shares of all classes at the latest full count"
                        if last is not None else "Share counts by class"),
         source=_src_line(shares["sources"], reg) + ".",
-        notes=("Cover-page counts (the 2025-03-31 row is the Q1-25 10-Q cover, as of 2025-05-07); the 2025-12-31 row "
-               "is an approximation from a secondary report (low confidence) with no Class C count. Later cover-page "
-               "counts are not in the data.")))
+        notes=("Counts as the sources give them; the Note column of data/fundamentals.csv holds each cover page's "
+               "as-of date. " + " ".join(f"The {fmt.date(r.date)} row is low confidence (an approximation from a "
+                                         "secondary report)" + ("; it has no Class C count." if _na(r.class_c) else ".")
+                                         for r in shares.itertuples() if r.confidence == "low")
+               + " Later cover-page counts are not in the data.")))
     if not rows:
         sec.text("converts", "No convertible notes had been issued by the note's date.")
     else:
