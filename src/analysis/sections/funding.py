@@ -342,8 +342,8 @@ def _dilution(sec, fund, fac, reg) -> None:
         sec.value(f"{r.facility}_shares_on_conversion", n, "count", f"Class A shares if the {FACILITY_NAMES[r.facility]} "
                   "all converted", [r.source, price["source"]], period=fmt.date(r.as_of))
     eq = []
-    for m, label in (("ipo_net_proceeds", "IPO, net (March 2025)"),
-                     ("ipo_overallotment_net_proceeds", "Over-allotment, net (April 2025)")):
+    for m, label in (("ipo_net_proceeds", "IPO, net of underwriting"),
+                     ("ipo_overallotment_net_proceeds", "Over-allotment, net of underwriting")):
         f = FN.latest_figure(fund, m, None, best)
         eq.append({"Equity raised": label, "USD m": fmt.usd_m(f["value"], 0), "Period": f["period"] or fmt.NA,
                    "Source": f["source"] or "", "Confidence": f["confidence"] or ""})
