@@ -290,9 +290,10 @@ def _roic(sec, panel, ratios, lives, share, reported_life, reg) -> None:
     q = full.loc[full["capital_basis"] == "average_net_ppe", "quarter"].max() if len(full) else None
     rate = ratios.at[q, "effective_interest_rate"] if q in ratios.index else np.nan
     v = sec.verdict(FN.returns_on_capital_verdict(roic, rate, q or "n/a"))
-    srcs = sorted({panel.record(qq, m)["source"] for qq in full["quarter"].unique()
+    srcs = sorted({s for qq in full["quarter"].unique()
                    for m in ("operating_income", "depreciation_and_amortization", "property_and_equipment_net",
-                             "property_and_equipment_gross") if panel.record(qq, m)["source"]})
+                             "property_and_equipment_gross") if panel.record(qq, m)["source"]
+                   for s in panel.record(qq, m)["source"].split(";")})
     for life in lives:
         x = full[(full["quarter"] == q) & (full["capital_basis"] == "average_net_ppe") & (full["useful_life"] == life)]
         sec.value(f"roic_{int(life)}y", x["roic_annualised"].iloc[0] if len(x) else np.nan, "fraction",
