@@ -165,7 +165,7 @@ def test_wide_tables_fit_the_text_width(tmp_path):
 @pytest.mark.build
 def test_built_notes_stay_within_the_text_width():
     """Every page of each built PDF, re-rendered by Typst from the build's kept sources
-    (`<out>/build/typst/main.typ`) at 30 ppi: no ink outside the 20 mm side margins."""
+    (`<out>/build/typst/main.typ`) at 20 ppi: no ink outside the 20 mm side margins."""
     from PIL import Image
 
     from analysis import paths
@@ -173,7 +173,7 @@ def test_built_notes_stay_within_the_text_width():
     sources = sorted((paths.ROOT / "reports").glob("**/build/typst/main.typ"))
     if not sources:
         pytest.skip("no built note in reports/: run `make report` (make test builds it first)")
-    ppi = 30
+    ppi = 20
     margin = 20 * ppi / 25.4
     for main in sources:
         pngs = typst.compile(str(main), root=str(main.parent), font_paths=font_paths(), ignore_system_fonts=True,
