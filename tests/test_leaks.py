@@ -49,6 +49,7 @@ def test_later_dates_are_leaks(text, facts):
     "The notes are due 2031-02-01.",                            # maturity
     "Meta's deal runs through Dec 2031 (option to 2032).",      # contract term
     "Oracle FQ1 FY26 results lifted the sector.",               # another company's fiscal calendar
+    "The 2031 senior notes pay 9%.",                            # an instrument's name
     "The third quarter 2025 results came out on 2025-11-10.",   # the year in progress, the as-of day
     "Built with nbconvert 7.16.6 and pandas 2026.1.0.",         # version strings are not dates
     "Under the delay scenario, revenue moves into 2026Q1.",     # a labelled scenario

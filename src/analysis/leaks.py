@@ -172,8 +172,11 @@ _MON = (r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|Jul
         r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _B = r"(?<![A-Za-z0-9.])"       # a token starts outside a word, number or version string
 _E = r"(?![A-Za-z0-9]|\.\d)"    # and ends there
-#: another company's fiscal calendar ("Oracle FQ1 FY26"): not a calendar period, not checked
-_FOREIGN_FISCAL = re.compile(r"\bFQ[1-4]\s+FY\s?\d{2,4}\b")
+#: not dates: another company's fiscal calendar ("Oracle FQ1 FY26"), and the year in the name of
+#: a debt instrument ("the 2031 senior notes", "2030 Notes": the name of a contract term)
+_NOT_DATES = re.compile(r"\bFQ[1-4]\s+FY\s?\d{2,4}\b"
+                        r"|\b20\d\d\s+(?:(?:senior|secured|unsecured|convertible|exchangeable)\s+)*notes\b",
+                        re.IGNORECASE)
 
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("date", re.compile(_B + r"(?P<y>20\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])" + _E)),
@@ -238,7 +241,7 @@ class DateToken:
 
 def date_tokens(text: str) -> list[DateToken]:
     """Every date-like token of `text` (a token inside a longer one is not counted again)."""
-    masked = _FOREIGN_FISCAL.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _NOT_DATES.sub(lambda m: " " * len(m.group(0)), text)
     taken: list[tuple[int, int]] = []
     out = []
     for kind, rx in _DATE_PATTERNS:
@@ -256,7 +259,14 @@ def date_tokens(text: str) -> list[DateToken]:
 
 
 def _later_unexplained(text: str, as_of: date, public_spans: frozenset) -> list[DateToken]:
-    return [t for t in date_tokens(text) if t.later_than(as_of) and (t.first, t.last) not in public_spans]
+    return [t for t in date_tokens(text) if t.later_than(as_of) and not _explained_date(t, public_spans)]
+
+
+def _explained_date(t: DateToken, public_spans) -> bool:
+    """The same date, month, period or year appears in data public on as_of (a bare year is also
+    explained by a public fiscal year of that span)."""
+    return ((t.kind, t.first, t.last) in public_spans
+            or (t.kind == "year" and ("period", t.first, t.last) in public_spans))
 
 
 def audit_dates(segments: list[Segment], as_of: date, public_spans=frozenset(), where="html") -> list[Leak]:
@@ -413,7 +423,8 @@ def _words(*texts) -> tuple[str, ...]:
 @dataclass
 class Facts:
     """What the data holds for an as-of date: `later` facts (not public), `public` values that
-    explain a printed number, `public_spans` (first, last) of dates and periods in public data."""
+    explain a printed number, `public_spans` (kind, first, last) of the dates, months, periods and
+    years in public data (kind as in `DateToken`)."""
 
     later: list[Fact]
     public: list[Fact]
@@ -452,7 +463,16 @@ def _claim_unit(chk: dict) -> tuple[str, float] | None:
 
 
 def _spans_in(text: str) -> set:
-    return {(t.first, t.last) for t in date_tokens(normalise(text))}
+    return {(t.kind, t.first, t.last) for t in date_tokens(normalise(text))}
+
+
+def _period(code: str) -> tuple:
+    return ("period", *period_bounds(code))
+
+
+def _day(d) -> tuple:
+    d = pd.Timestamp(d).date()
+    return ("date", d, d)
 
 
 def data_facts(as_of, data_dir=None) -> Facts:
@@ -481,7 +501,7 @@ def data_facts(as_of, data_dir=None) -> Facts:
     # dates public on as_of: periods of public rows (guidance periods), contract and financing
     # dates, claims' periods and dates, titles of documents of as_of or before, days 0 of public
     # events. Free-text notes and event descriptions are not used: they were written afterwards.
-    spans |= {period_bounds(p) for p in fund["period"] if PERIOD_RE.match(p)}
+    spans |= {_period(p) for p in fund["period"] if PERIOD_RE.match(p)}
     # figures derived from public rows (Q4 = FY - 9M, ...) and the operating margin computed from them
     flows = tuple(m for m in FLOW_METRICS if m in set(fund["metric"]))
     if len(fund):
@@ -494,7 +514,7 @@ def data_facts(as_of, data_dir=None) -> Facts:
     rows("customers.csv", cust_all, cust, "value", lambda r: "pct",
          lambda r: f"{r['customer']} {r['measure']} {r['period']} [{r['source']}, published {_iso(r['published'])}]",
          lambda r: (*_words(r["customer"]), "customer", "customers"))
-    spans |= {period_bounds(p) for p in cust["period"] if PERIOD_RE.match(p)}
+    spans |= {_period(p) for p in cust["period"] if PERIOD_RE.match(p)}
     for file, loader, who in (("contracts.csv", D.load_contracts, "counterparty"),
                               ("financings.csv", D.load_financings, "holder")):
         full, vis = loader(None, data_dir), loader(as_of, data_dir)
@@ -505,6 +525,27 @@ def data_facts(as_of, data_dir=None) -> Facts:
             for c in ("start", "announced"):
                 if pd.notna(r.get(c)):
                     spans |= _spans_in(pd.Timestamp(r[c]).date().isoformat())
+    # debt by facility and contractual maturities (funding section): amounts, rates, and the
+    # maturities / schedule years of public rows (contract terms known on as_of)
+    fac_all, fac = D.load_debt_facilities(None, data_dir), D.load_debt_facilities(as_of, data_dir)
+
+    def label(r):
+        return f"{r['facility']} {r['measure']} at {_iso(r['as_of'])} [{r['source']}, published {_iso(r['published'])}]"
+
+    rows("debt_facilities.csv", fac_all, fac, "amount_usd_m", lambda r: "usd_m", label,
+         lambda r: _words(str(r["facility"]).replace("_", " "), "debt", "facility", "principal"))
+    for col in ("rate_pct", "rate_high_pct"):
+        rows("debt_facilities.csv", fac_all, fac, col, lambda r: "pct", label,
+             lambda r: _words(str(r["facility"]).replace("_", " "), "rate"))
+    for r in fac.to_dict("records"):
+        spans |= _spans_in(str(r.get("maturity") or ""))
+        spans.add(_day(r["as_of"]))
+    mat_all, mat = D.load_debt_maturities(None, data_dir), D.load_debt_maturities(as_of, data_dir)
+    rows("debt_maturities.csv", mat_all, mat, "amount_usd_m", lambda r: "usd_m",
+         lambda r: f"{r['bucket']} {r['year']} at {_iso(r['as_of'])} [{r['source']}, published {_iso(r['published'])}]",
+         lambda r: _words("maturity", "maturities", "principal", "due"))
+    for r in mat.to_dict("records"):  # schedule years stand under a "Due"/"Maturity" header: marked
+        spans.add(_day(r["as_of"]))
     reg = D.load_sources(data_dir=data_dir)
     for title, d in zip(reg["title"], reg["date"], strict=True):
         if pd.notna(d) and cutoff is not None and d <= cutoff:
@@ -525,16 +566,16 @@ def data_facts(as_of, data_dir=None) -> Facts:
                            names, n.unit == "mw") for n in toks]
         else:
             public += [Fact(n.value, n.unit) for n in toks]
-            spans |= {(r["day0"].date(), r["day0"].date())}
+            spans.add(_day(r["day0"]))
     for c in D.load_claims(as_of=as_of, data_dir=data_dir):
         spans |= _spans_in(c["claim"])
         for chk in c["checks"]:
             for k in ("period", "base", "fiscal_year"):
                 if isinstance(chk.get(k), str) and PERIOD_RE.match(chk[k]):
-                    spans.add(period_bounds(chk[k]))
+                    spans.add(_period(chk[k]))
             for k in ("date", "start", "end", "published"):
                 if isinstance(chk.get(k), date):
-                    spans.add((chk[k], chk[k]))
+                    spans.add(_day(chk[k]))
             u = _claim_unit(chk)
             for k in ("stated", "tolerance"):
                 if u and isinstance(chk.get(k), int | float):

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import as_of_date, load_contracts, load_customers, load_financings, load_fundamentals
+from .data import (
+    as_of_date,
+    load_contracts,
+    load_customers,
+    load_debt_facilities,
+    load_debt_maturities,
+    load_financings,
+    load_fundamentals,
+)
 from .data.rules import period_bounds
 from .labels import measure_label, metric_label
 
@@ -74,6 +82,18 @@ def withheld_figures(as_of, data_dir=None) -> pd.DataFrame:
             if (name, kind) not in have:
                 rows.append((file, f"{name}: {str(kind).replace('_', ' ')}", None, g))
 
+    for file, loader, key, what in (
+            ("debt_facilities.csv", load_debt_facilities, ["facility", "measure", "as_of"],
+             lambda k: f"{str(k[0]).replace('_', ' ')} debt: {k[1]}"),
+            ("debt_maturities.csv", load_debt_maturities, ["bucket", "year", "as_of"],
+             lambda k: "scheduled debt principal payments")):
+        df, full = loader(as_of, data_dir), loader(None, data_dir)
+        ex = _excluded(df, full)
+        have = set(map(tuple, df[key].astype(str).to_numpy()))
+        for k, g in ex.groupby(key, sort=False):
+            if tuple(map(str, k)) not in have:
+                rows.append((file, what(k), f"at {pd.Timestamp(k[2]).date().isoformat()}", g))
+
     out = [{"file": f, "figure": what, "period": period,
             "published": g[g.columns.intersection(["published", "announced"])[0]].min(),
             "reason": REASON_LATER if (g["reason"] == REASON_LATER).any() else REASON_UNDATED,
@@ -82,9 +102,11 @@ def withheld_figures(as_of, data_dir=None) -> pd.DataFrame:
 
 
 def _periods(ps) -> str:
-    """Period codes in time order (by period end, then start): '2024Q2, FY2024, 2025Q2'."""
+    """Period codes in time order (by period end, then start): '2024Q2, FY2024, 2025Q2'; dates
+    ('at 2025-06-30') after them."""
     ps = [p for p in dict.fromkeys(ps) if isinstance(p, str) and p]
-    return ", ".join(sorted(ps, key=lambda p: period_bounds(p)[::-1]))
+    codes = sorted((p for p in ps if not p.startswith("at ")), key=lambda p: period_bounds(p)[::-1])
+    return ", ".join([*codes, *sorted(p for p in ps if p.startswith("at "))])
 
 
 def withheld_sentence(withheld: pd.DataFrame, as_of) -> str | None:
