@@ -536,7 +536,7 @@ def data_facts(as_of, data_dir=None) -> Facts:
          lambda r: _words(str(r["facility"]).replace("_", " "), "debt", "facility", "principal"))
     for col in ("rate_pct", "rate_high_pct"):
         rows("debt_facilities.csv", fac_all, fac, col, lambda r: "pct", label,
-             lambda r: _words(str(r["facility"]).replace("_", " "), "rate"))
+             lambda r: _words(str(r["facility"]).replace("_", " ")))
     for r in fac.to_dict("records"):
         spans |= _spans_in(str(r.get("maturity") or ""))
         spans.add(_day(r["as_of"]))

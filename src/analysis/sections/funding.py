@@ -242,7 +242,7 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
                   if not _na(diff) else "")),
         source=_src_line(newtab["source"], reg) + "; average: " + _src_line(avg_src, reg) + ".",
         notes=(f"Facilities issued or committed {marg['window']} (within {window_days} days of the newest), convertible "
-               f"notes excluded (their 1.75% coupon is not their cost). All-in = coupon, or SOFR + margin with SOFR = "
+               f"notes excluded (a convertible's cash coupon is not its cost). All-in = coupon, or SOFR + margin with SOFR = "
                f"{sofr_pct:g}% (ASSUMPTION: no SOFR series in the data). Weighted by facility size (commitments, "
                "not amounts drawn). Facilities with no rate in the data are listed and left out of the average. "
                "Averages: the principal-weighted effective rate of the latest debt table by facility; and 4 x quarterly "
@@ -384,4 +384,6 @@ def _dilution(sec, fund, fac, reg) -> None:
     sec.exhibit("equity_raised", exhibits.table(
         pd.DataFrame(eq), title="Equity raised since the IPO",
         source=_src_line([r["Source"] for r in eq], reg) + ".",
-        notes="Cash-flow statement lines (net of underwriting) and, for NVIDIA, the Q4-25 call (exact date not verified)."))
+        notes="Cash-flow statement lines (net of underwriting)" + "".join(
+            f"; for the {r.holder} investment, {_src_line([r.source], reg)} (exact date not verified)"
+            for r in nv.itertuples()) + "."))
