@@ -77,6 +77,7 @@ SHARES = Range(0, 1e11, "count",
                "a number of shares: not negative; 100 billion is more than any listed company has")
 USEFUL_LIFE = Range(1, 15, "years",
                     "the depreciation life of computing equipment: 1 to 15 years")
+RATE_PCT = Range(0, 100, "pct", "an interest rate in percent a year: not negative, below 100")
 
 # ---- fundamentals.csv: metric -> range (same metric names as schema.METRIC_UNITS) ---------------
 METRIC_RANGES: dict[str, Range] = {
@@ -119,6 +120,13 @@ METRIC_RANGES: dict[str, Range] = {
         "weighted_avg_shares_basic",
     )},
     "gpu_useful_life_years": USEFUL_LIFE,
+    # metrics the funding section adds to schema.METRIC_UNITS (branch `funding`)
+    **{m: FLOW for m in ("proceeds_from_debt", "repayments_of_debt", "ipo_net_proceeds",
+                         "ipo_overallotment_net_proceeds", "contractual_interest_expense")},
+    **{m: BALANCE for m in ("property_and_equipment_gross", "property_and_equipment_net",
+                            "revolver_capacity", "revolver_available")},
+    "short_term_debt_weighted_rate_pct": RATE_PCT,
+    "shares_outstanding_redeemable_class_a": SHARES,
 }
 
 #: a metric not in METRIC_RANGES is checked against its unit's widest kind (sign not checked)
@@ -141,6 +149,8 @@ PRICE = Range(0, 1e6, "usd",
               lo_open=True)
 VOLUME = Range(0, 1e11, "shares", "shares traded in a day: not negative; 100 billion is more than "
                "any exchange trades in a day")
+METRIC_RANGES["convertible_notes_2031_conversion_price"] = PRICE  # funding section, unit usd
+
 DIVIDEND = Range(0, 1e6, "usd", "a cash dividend per share in USD: positive, below the price bound",
                  lo_open=True)
 CONTRACT_VALUE = Range(0, TRILLION, "usd_m",

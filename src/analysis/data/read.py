@@ -91,6 +91,12 @@ def _cell(value: str, col: S.Col, file: str, line: int):
         raise DataValidationError(file, line, col.name, value, _choices_text(col.choices))
     if col.pattern is not None and not re.fullmatch(col.pattern, value):
         raise DataValidationError(file, line, col.name, value, f"text matching /{col.pattern}/")
+    if col.positive and out <= 0:
+        raise DataValidationError(file, line, col.name, value, "a positive number")
+    if col.min is not None and out < col.min:
+        raise DataValidationError(file, line, col.name, value, f"a number >= {col.min:g}")
+    if col.max is not None and out > col.max:
+        raise DataValidationError(file, line, col.name, value, f"a number <= {col.max:g}")
     if col.range is not None and (problem := col.range.problem(out)) is not None:
         raise DataValidationError(file, line, col.name, value, problem)
     return out

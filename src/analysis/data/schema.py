@@ -73,7 +73,8 @@ EVENT_KINDS = (
 class Col:
     """One column: `kind` is str, float, int, date (YYYY-MM-DD), pdate (YYYY-MM or YYYY-MM-DD).
 
-    `range`: the plausible values of a number (`ranges.Range`, from the one table in ranges.py).
+    `range`: the plausible values of a number (`ranges.Range`, from the one table in ranges.py;
+    prefer it to the bare `min`/`max`/`positive`, which give no reason in the error).
     `by_snapshot`: a date that cannot be after the data's snapshot date (`load.snapshot_date`):
     nothing became public after the data was collected.
     """
@@ -82,8 +83,11 @@ class Col:
     kind: str = "str"
     required: bool = True  # a value must be present (not just the column)
     choices: tuple[str, ...] | None = None
-    range: Range | None = None
+    min: float | None = None
+    max: float | None = None
     pattern: str | None = None
+    positive: bool = False
+    range: Range | None = None
     by_snapshot: bool = False
 
 
