@@ -304,31 +304,39 @@ ATTACKS = {
 }
 
 
-@pytest.mark.parametrize("name", list(ATTACKS))
-def test_payload_in_every_display_path(name, tmp_path):
-    """One payload through every way text reaches the note: escaped data text in markdown
-    (`fmt.text`, what section code does), the same text unescaped (a section that forgot:
-    defence in depth), an exhibit's title, cells, notes and source, a front-page box."""
-    p = ATTACKS[name]
-    ex = exhibits.table(__import__("pandas").DataFrame({"Outlet": [p]}), title=f"Title {p}",
-                        source=f"Source {p}", notes=f"Notes {p}")
-    cells = [
-        nbformat.v4.new_markdown_cell(f"## Section\n\nEscaped: {fmt.text(p)} end."),
-        nbformat.v4.new_markdown_cell(f"Raw: {p} end."),
-        nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=ex._repr_mimebundle_())]),
-        front.summary_cell([f"Finding {p}"]),
-    ]
-    page, text = _render(cells, tmp_path)
+@pytest.fixture(scope="module")
+def attacks_rendered(tmp_path_factory):
+    """Each payload through every way text reaches the note, all in one render: escaped data
+    text in markdown (`fmt.text`, what section code does), the same text unescaped (a section
+    that forgot: defence in depth), an exhibit's title, cells, notes and source, a front-page box."""
+    import pandas as pd
+
+    cells = [nbformat.v4.new_markdown_cell("## Section")]
+    for name, p in ATTACKS.items():
+        ex = exhibits.table(pd.DataFrame({"Outlet": [p]}), title=f"Title {name}: {p}",
+                            source=f"Source {name}: {p}", notes=f"Notes {name}: {p}")
+        cells += [
+            nbformat.v4.new_markdown_cell(f"Escaped {name}: {fmt.text(p)} end."),
+            nbformat.v4.new_markdown_cell(f"Raw {name}: {p} end."),
+            nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=ex._repr_mimebundle_())]),
+            front.summary_cell([f"Finding {name}: {p}"]),
+        ]
+    page, text = _render(cells, tmp_path_factory.mktemp("attacks"))
     soup = _assert_inert(page)
-    body = re.sub(r"\s+", " ", soup.get_text(" "))
-    assert f"Escaped: {p} end." in body, "fmt.text shows the data text as written"
+    return re.sub(r"\s+", " ", soup.get_text(" ")), _squash(text)
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_payload_in_every_display_path(name, attacks_rendered):
+    p = ATTACKS[name]
+    body, squashed = attacks_rendered
+    assert f"Escaped {name}: {p} end." in body, "fmt.text shows the data text as written"
+    assert _squash(f"Escaped {name}: {p} end.") in squashed
     for where in ("Title", "Source", "Notes", "Finding"):
-        assert f"{where} {p}" in body
-    squashed = _squash(text)
-    assert _squash(f"Escaped: {p} end.") in squashed
-    for where in ("Title", "Source", "Notes", "Finding"):
-        assert _squash(f"{where} {p}") in squashed, where
-    raw = body[body.index("Raw:"):body.index("end.", body.index("Raw:"))]
+        assert f"{where} {name}: {p}" in body, where
+        assert _squash(f"{where} {name}: {p}") in squashed, where
+    start = body.index(f"Raw {name}:")
+    raw = body[start:body.index("end.", start)]
     assert "evil.invalid" in raw or name in ("script", "handler", "typst_set", "citation"), raw
 
 
