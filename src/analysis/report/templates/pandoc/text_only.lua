@@ -4,15 +4,16 @@
 -- Typst/HTML/TeX (none can be written with the reader's extensions, this is a second guard)
 -- becomes literal text. Links within the note (#anchor) stay.
 
-local function literal(s)
-  return pandoc.Str(s)
+-- `open` .. content .. "](target)" as text, the content's own inlines kept
+local function as_markdown(open, content, target)
+  local out = { pandoc.Str(open) }
+  for _, x in ipairs(content) do table.insert(out, x) end
+  table.insert(out, pandoc.Str("](" .. target .. ")"))
+  return out
 end
 
 function Image(el)
-  local out = { literal("![") }
-  for _, x in ipairs(el.caption) do table.insert(out, x) end
-  table.insert(out, literal("](" .. el.src .. ")"))
-  return out
+  return as_markdown("![", el.caption, el.src)
 end
 
 function Link(el)
@@ -23,16 +24,13 @@ function Link(el)
   if text == el.target or "mailto:" .. text == el.target then
     return el.content
   end
-  local out = { literal("[") }
-  for _, x in ipairs(el.content) do table.insert(out, x) end
-  table.insert(out, literal("](" .. el.target .. ")"))
-  return out
+  return as_markdown("[", el.content, el.target)
 end
 
 function RawInline(el)
-  return literal(el.text)
+  return pandoc.Str(el.text)
 end
 
 function RawBlock(el)
-  return pandoc.Para({ literal(el.text) })
+  return pandoc.Para({ pandoc.Str(el.text) })
 end
