@@ -305,8 +305,10 @@ def test_claims_yaml_syntax_error(data_copy):
     with pytest.raises(DataValidationError) as ei:
         D.load_claims(data_dir=data_copy)
     err = ei.value
-    assert err.expected == "valid YAML" and err.line is not None and err.line >= 65
-    assert err.column.startswith("character ")
+    # the line of the unclosed '{' (PyYAML notices it on the next line, 66)
+    assert err.expected.startswith("valid YAML") and err.line == 65, str(err)
+    assert "'}' closing the '{'" in err.expected
+    assert err.column == "character 7"
     assert f"line {err.line}," in str(err)
 
 

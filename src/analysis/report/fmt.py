@@ -1,8 +1,9 @@
-"""Format numbers for prose and tables. Missing values print as 'n/a', never as zero."""
+"""Format numbers and data text for prose and tables. Missing values print as 'n/a', never as zero."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -75,3 +76,26 @@ def elapsed(seconds) -> str:
         if seconds < limit:
             return text
     return "over 5 minutes"
+
+
+#: characters that start markup in markdown (CommonMark, Pandoc), HTML or, through Pandoc, Typst.
+#: Quotes, apostrophes, periods, hyphens and parentheses are left alone (typography stays the
+#: same) except where they could start a block (handled below); ':' breaks bare-URL autolinks.
+MARKUP_CHARS = frozenset("\\`*_{}[]<>#+!|~^$&@:")
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^(-)")  # "1. x", "1) x": a list; "- x", "---": a list or a rule
+
+
+def text(s) -> str:
+    """Data text (an outlet, a claim, a name) for generated markdown: shown exactly as written.
+
+    Every character that could start markup (HTML tags, links, images, emphasis, code, math,
+    citations, Typst raw blocks) is backslash-escaped, which both nbconvert's markdown renderer
+    and Pandoc turn back into the plain character; line breaks become spaces, so a data string
+    can never open a block (a heading, a list, a fence). Ordinary text renders unchanged:
+    `fmt.text("Meta's 10-K, Q3 2025")` shows as written. Missing values print as 'n/a'.
+    """
+    if s is None or (not isinstance(s, str) and _missing(s)):
+        return NA
+    s = " ".join(str(s).split())
+    s = "".join("\\" + ch if ch in MARKUP_CHARS else ch for ch in s)
+    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", s)

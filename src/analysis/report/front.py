@@ -553,7 +553,7 @@ def reproducibility_cells(meta: dict) -> list:
 def disclosures_cells(params: dict) -> list:
     common = (params or {}).get("common", params or {})
     rating = common.get("rating")
-    stance = (f"The author's rating, set by the `rating` parameter of this build, is **{rating}**."
+    stance = (f"The author's rating, set by the `rating` parameter of this build, is **{fmt.text(rating)}**."
               if rating else "It carries no rating, price target or recommendation, and the author holds no position in the securities discussed.")
     text = ("## Disclosures\n\n"
             "This note is independent research built from public filings, press releases and market prices. "

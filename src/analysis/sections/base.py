@@ -17,6 +17,7 @@ the order asked; asking for an unknown name is an error that lists the known one
 from __future__ import annotations
 
 from .. import results as _results
+from ..report import fmt
 from ..verdicts import Verdict
 
 
@@ -49,7 +50,7 @@ class Section:
     def verdict(self, v: Verdict) -> Verdict:
         """Record a verdict; it is also a display item (its sentence) named `verdict:<key>`."""
         self.results.verdict(v)
-        self.items[f"verdict:{v.key}"] = Markdown(v.sentence)
+        self.items[f"verdict:{v.key}"] = Markdown(fmt.text(v.sentence))  # a plain-text sentence
         return v
 
     # ---- display items
