@@ -71,18 +71,22 @@ def car_grid(car_table: pd.DataFrame, window: str, events: list[str] | None = No
 
 def car_paths(returns: pd.DataFrame, events: pd.DataFrame, tickers: list[str],
               market: str = "SPY", span: tuple[int, int] = (-5, 10),
-              estimation_window: tuple[int, int] = (-120, -11), min_obs: int = 60) -> pd.DataFrame:
+              estimation_window: tuple[int, int] = (-120, -11), min_obs: int = 60,
+              min_short_obs: int | None = None, exclude: dict | None = None,
+              not_before: dict | None = None) -> pd.DataFrame:
     """Daily abnormal returns and their running sum (CAR path) around each event.
 
     For every event (columns event_id, day0) the market model is fitted as in
-    `event_study.event_panel`; the path starts at relative day span[0] and cumulates ARs day by
-    day; after the first missing AR the path is NaN (never filled). Days beyond the calendar are
-    absent. Columns: event_id, day0, ticker, rel_day, date, ar, car, model.
+    `event_study.event_panel` (exclude: event_id -> dates left out of its estimation window;
+    not_before: ticker -> first usable date); the path starts at relative day span[0] and
+    cumulates ARs day by day; after the first missing AR the path is NaN (never filled). Days
+    beyond the calendar are absent. Columns: event_id, day0, ticker, rel_day, date, ar, car, model.
     """
     cal = returns.index
     out = []
     for ev in events.itertuples(index=False):
-        panel = es.event_panel(returns, ev.day0, tickers, market, estimation_window, span, min_obs)
+        panel = es.event_panel(returns, ev.day0, tickers, market, estimation_window, span, min_obs, min_short_obs,
+                               (exclude or {}).get(ev.event_id, ()), not_before)
         p0 = cal.get_loc(panel.day0)
         days = [d for d in range(span[0], span[1] + 1) if 0 <= p0 + d < len(cal)]
         for t, fit in panel.fits.items():
