@@ -492,6 +492,19 @@ def _estudy2_rank(panel: EventPanel, day: int) -> float:
     return float(diff.loc[day] / n_t.loc[day] / sd)
 
 
+def estudy2_car_rank(panel: EventPanel, window: tuple[int, int]) -> float:
+    """estudy2's car_rank_test over `window` (raw ranks over estimation + window days; every window
+    day is used). sqrt(L2) (mean event rank - mean rank) / sqrt(sum_t (mean rank_t - mean rank)^2 /
+    mean M). The textbook multi-day rank test is `corrado_rank` (Campbell-Wasley, standardised ranks)."""
+    ev = list(range(window[0], window[1] + 1))
+    days = [d for d in panel.est_days if d in panel.ar.index] + ev
+    k = panel.ar.loc[days].rank(axis=0, method="average")
+    mean_rank = k.mean(axis=0).mean()
+    m_full = k.notna().sum(axis=0).mean()
+    s = np.sqrt(((k.mean(axis=1) - mean_rank) ** 2).sum() / m_full)
+    return float(np.sqrt(len(ev)) * (np.nanmean(k.loc[ev].to_numpy(float)) - mean_rank) / s)
+
+
 # --------------------------------------------------------------------------- driver
 @dataclass
 class EventStudyResult:

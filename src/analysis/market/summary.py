@@ -14,11 +14,6 @@ import numpy as np
 import pandas as pd
 
 from . import event_study as es
-from .contagion import VERDICTS
-
-#: Calendar days (about three months) after a listing within which a window is said to include
-#: the stock's first months of trading (wording of the Forbes-Rigobon paragraph).
-EARLY_LISTING_DAYS = 92
 
 # --------------------------------------------------------------------------- events
 
@@ -162,36 +157,6 @@ def pool_by_origin(by_event: pd.DataFrame, events: pd.DataFrame, source: str = "
     grp = np.where(by_event["event_id"].map(origin).eq(source), f"{source} news", "other firms' news")
     pooled = es.pool_by_kind(by_event.assign(kind=grp), min_events=min_events)
     return pooled.rename(columns={"kind": "group"})
-
-
-# --------------------------------------------------------------------------- Forbes-Rigobon
-def fr_strict_verdict(fr: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
-    """Verdict that needs both the adjusted and the unadjusted test to reject.
-
-    "contagion" if p_adj < alpha and p_unadj < alpha; "interdependence" if only p_unadj <
-    alpha; "no change" otherwise; None when p_adj is missing. When delta > 0 this equals the
-    Forbes-Rigobon verdict; when delta < 0 (the source calmer in the crisis window) the
-    adjustment raises the crisis correlation and this verdict is the stricter one.
-    """
-    out = []
-    for pa, pu in zip(fr["p_adj"], fr["p_unadj"], strict=True):
-        if not np.isfinite(pa):
-            out.append(None)
-        elif pa < alpha and pu < alpha:
-            out.append(VERDICTS[0])
-        elif pu < alpha:
-            out.append(VERDICTS[1])
-        else:
-            out.append(VERDICTS[2])
-    return pd.Series(out, index=fr.index, name="verdict_strict", dtype=object)
-
-
-def verdict_counts(verdicts: pd.Series) -> dict[str, int]:
-    """Counts of 'contagion', 'interdependence', 'no change' (always all three keys) and 'n/a'."""
-    v = pd.Series(verdicts, dtype=object)
-    out = {k: int((v == k).sum()) for k in VERDICTS}
-    out["n/a"] = int(v.isna().sum())
-    return out
 
 
 # --------------------------------------------------------------------------- connectedness
