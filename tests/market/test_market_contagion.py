@@ -183,8 +183,10 @@ def test_verdict_insufficient_without_a_tested_crisis():
     v = cg.contagion_verdict(_crises(), "CRWV")
     assert v.answer == "insufficient data"
     too_recent = _crises(("K1", "E24", pd.Timestamp("2026-05-08"), pd.Timestamp("2026-05-20"), "too recent",
-                          np.nan, None, 0, 0, 0, 0))
-    assert cg.contagion_verdict(too_recent, "CRWV").answer == "insufficient data"
+                          np.nan, None, 0, 0, 0, 0)).assign(day0=pd.Timestamp("2026-05-08"), trigger_return=-0.114, days=9)
+    v = cg.contagion_verdict(too_recent, "CRWV")
+    assert v.answer == "insufficient data"
+    assert "the selling that began on 2026-05-08 (E24, CRWV -11.4% on day 0) is too recent: 9 trading days" in v.sentence
 
 
 def test_crisis_answer_counts_peers():

@@ -239,8 +239,15 @@ def contagion_verdict(crises: pd.DataFrame, source: str, k: int = 2, alpha: floa
     tested = crises[crises["status"] == "ok"] if len(crises) else crises
     evidence = {"crises": int(len(tested)), "alpha": alpha}
     if tested.empty:
-        why = (f"no {source} event has been followed by a fall of the size the rule needs" if crises.empty
-               else "the crisis windows the rule found are too short so far")
+        recent = crises[crises["status"] == "too recent"] if len(crises) else crises
+        if crises.empty:
+            why = f"no {source} event has been followed by a fall of the size the rule needs"
+        elif len(recent):
+            r = recent.iloc[-1]
+            why = (f"the selling that began on {_d(r['day0'])} ({r['trigger']}, {source} {r['trigger_return']:+.1%} on "
+                   f"day 0) is too recent: {int(r['days'])} trading days of its crisis window have traded")
+        else:
+            why = "the crisis windows the rule found have no tranquil window before them"
         return Verdict("contagion_or_interdependence", "insufficient data",
                        f"Insufficient data: contagion or interdependence cannot be tested yet, as {why}"
                        f"{' (' + rule + ')' if rule else ''}.", evidence, None)

@@ -29,6 +29,11 @@ NOTEBOOK = "04_sector_contagion"
 PRICE_LINE = "Daily closes and dividends in data/prices (see PROVENANCE.md)"
 EVENT_LINE = "events: data/events.csv (day 0 = first session that could react)"
 
+#: Items the notebook shows; any the data cannot support yet is an empty item (its text says why).
+SHOWN = ("data_note", "estimation_text", "estimation_table", "car_heatmap", "headline_text", "headline_cars",
+         "event_tests", "pooled_table", "peer_tests_table", "fr_text", "crisis_table", "fr_table", "car_paths",
+         "dy_text", "dy_rolling_chart", "dy_net_chart", "dy_links", "beta_text", "beta_chart", "beta_table", "runtime")
+
 DEFAULTS = dict(
     as_of="latest",
     tickers=("CRWV NVDA AVGO AMD SMH ORCL MSFT META AMZN GOOGL SMCI DELL VRT VST CEG APLD CORZ IREN CIFR WULF "
@@ -58,6 +63,9 @@ def build(**params) -> Section:
     _forbes_rigobon(sec, ctx)
     _connectedness(sec, ctx)
     _rolling_betas(sec, ctx)
+    for name in SHOWN:  # an exhibit that cannot exist at this date is explained in the text beside it
+        if name not in sec.items:
+            sec.text(name, "")
     ctx.seconds = time.perf_counter() - t0
     sec.value("notebook_seconds", ctx.seconds, "seconds", "Run time of the section's computation", [])
     sec.text("runtime", (
@@ -149,7 +157,7 @@ def _event_study(sec: Section, c: _Context) -> None:
     sec.value("estimation_days_removed", int(ew["days_removed"].sum()), "days",
               "Estimation days removed (other events' [-1,+5] days), summed over events", c.price_src)
     if c.study is None:
-        sec.text("es_text", "No event has a day 0 inside the price data, so there is no event study.")
+        sec.text("estimation_text", "No event has a day 0 inside the price data, so there is no event study.")
         return
     ev_cols = c.events[["event_id", "origin", "confidence"]]
     c.car_table = c.study.car_table.merge(ev_cols, on="event_id", how="left")
@@ -437,7 +445,12 @@ def _dy_text(c: _Context) -> str:
         nv = c.rolling["total"]["n_vars"]
         text += (f"The rolling windows ({p['dy_window']} trading days, VAR({p['dy_rolling_lags']})) use every ticker that has "
                  f"a return on each day of the window ({nv.min()} to {nv.max()} tickers), so a ticker that stops trading "
-                 "leaves only the windows after its last day, and no window is shaped by later knowledge.")
+                 "leaves only the windows after its last day, and no window is shaped by later knowledge. ")
+        net = c.rolling["net"][c.source].dropna()
+        tail = net.iloc[-p["dy_latest_windows"]:]
+        text += (f"In the latest window (to {fmt.date(net.index[-1])}) {c.source}'s net spillover is "
+                 f"{fmt.pct(net.iloc[-1], 1, sign=True)}; it is positive in {int((tail > 0).sum())} of the last {len(tail)} "
+                 f"windows and in {int((net > 0).sum())} of all {len(net)}.")
     else:
         text += (f"{c.source} has fewer than {p['dy_window']} daily returns at the note's date, so there is no rolling window yet.")
     return text

@@ -306,9 +306,9 @@ def car_paths(c):
     raw = _raw_return(c, lo, c.p["path_span"][0], last_day)
     fit = c.car_table[(c.car_table["event_id"] == lo) & (c.car_table["ticker"] == c.source)].iloc[0]
     car = src_end.get(lo)
-    why = (f": the gap is mostly the market model's fitted drift of {fmt.pct(fit['alpha'], 2, sign=True)} a day"
-           if np.isfinite(car) and np.isfinite(raw) and abs(car - raw) > 0.25 * abs(car) and abs(fit["alpha"]) * (last_day - c.p["path_span"][0] + 1) > 0.5 * abs(car - raw)
-           else "")
+    gap, drift = car - raw, fit["alpha"] * (last_day - c.p["path_span"][0] + 1)  # drift over the days drawn
+    alpha_made = np.isfinite(gap) and abs(gap) > 0.25 * abs(car) and abs(drift) > 0.5 * abs(gap)
+    why = f": the gap is mostly the market model's fitted drift of {fmt.pct(fit['alpha'], 2, sign=True)} a day" if alpha_made else ""
     return exhibits.figure(
         fig, title=(f"From day {c.p['path_span'][0]} to day {last_day:+d} of {lo}, {c.source}'s CAR was "
                     f"{_pct(car)} against a raw move of {_pct(raw)}{why}; the peers drawn averaged {_pct(peer_end.get(lo))}"),
