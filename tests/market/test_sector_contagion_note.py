@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from analysis import paths
 from analysis.data import load_prices
+from analysis.report import fmt
 from analysis.results import read_results, table_frame, value_of
 from analysis.verdicts import QUESTIONS
 
@@ -38,7 +39,7 @@ def built(request):
     out = _built(request.param)
     res = read_results(NB, out / "build" / "results")
     nb = json.loads((out / "build" / "executed" / f"{NB}.ipynb").read_text(encoding="utf-8"))
-    shown = [_norm("".join(o.get("data", {}).get("text/markdown", "")))
+    shown = [_norm(fmt.untext("".join(o.get("data", {}).get("text/markdown", ""))))
              for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     html = BeautifulSoup((out / "crwv-note.html").read_text(encoding="utf-8"), "html.parser")
     return request.param, res, shown, html

@@ -62,3 +62,9 @@ def test_own_typst_passes_through_and_data_cannot_spell_it(tmp_path):
     assert "#place(dx: 1cm)[evil]" not in body.splitlines(), "a raw block from markdown stays text"
     with pytest.raises(UnsafeMarkupError):
         markdown_to_typst(md.replace(token, token + "\n\n" + token), raws)
+
+
+@pytest.mark.parametrize("s", ["Yes: over 11 CRWV events [0,+1] (p 0.010; mean +1.7%)", "1. a list? - no", "<b>x</b> #y *z*",
+                               "back\\slash and `tick` $5 ~ ^ | & @ : !"])
+def test_untext_inverts_text(s):
+    assert fmt.untext(fmt.text(s)) == s

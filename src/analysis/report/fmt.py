@@ -99,3 +99,9 @@ def text(s) -> str:
     s = " ".join(str(s).split())
     s = "".join("\\" + ch if ch in MARKUP_CHARS else ch for ch in s)
     return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", s)
+
+
+def untext(md: str) -> str:
+    """The plain text a `text(...)` escape stands for (drops the markup escapes; for checks that
+    compare generated markdown with the sentence it was generated from)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)
