@@ -591,7 +591,7 @@ def timing_split(wide: pd.DataFrame, quarter: str) -> dict:
     w = wide[wide["quarter"] <= quarter].sort_values("quarter")
     found = []
     for pref, (col, measure) in enumerate((("revenue_backlog_within_24m_share", "revenue backlog"),
-                                           ("rpo_within_24m_share", "RPO (proxy for the revenue backlog)"))):
+                                           ("rpo_within_24m_share", "RPO, as a proxy for the revenue backlog"))):
         if col not in w.columns:
             continue
         ok = w[w[col].notna()]
@@ -927,7 +927,7 @@ def run_scenario(contracts: pd.DataFrame, backlog_long: pd.DataFrame, panel, rat
               timing["quarter_used"], timing["source"], "data"))
     if override is not None:
         t.append(("Next-12-month revenue implied by guidance", ntm["value"], "usd_m",
-                  ", ".join(ntm["quarters"]["quarter"]), ";".join(ntm["sources"]),
+                  "next four quarters", ";".join(ntm["sources"]),
                   "guidance" if ntm["assumed_quarters"] == 0 else "guidance + assumption"))
     t += [("Operating income (quarter)", oi, "usd_m", cq, panel.record(cq, "operating_income")["source"], "data"),
           ("Interest expense, net (quarter)", ie, "usd_m", cq, panel.record(cq, "interest_expense")["source"], "data"),
@@ -998,8 +998,9 @@ def shares_at_events(events: pd.DataFrame, revenue_shares_: pd.DataFrame, custom
     origin that stands for it (its ticker, 'MSFT'). For each event whose `origin` is such a ticker:
     the latest annual period ending before the event, and the quarter containing it; in each, the
     customer's share where it is named, else the largest customer's share (labelled as such).
-    Columns: event_id, day0, customer, period, share, who ('named' / 'largest customer'), source,
-    published (when the share became public), public_at_event (published on or before day 0).
+    Columns: event_id, day0, description, customer, period, share, who ('named' / 'largest
+    customer'), label, source, published (when the share became public), public_at_event
+    (published on or before day 0).
     """
     rows = []
     by_ticker = {t: c for c, t in customer_tickers.items()}
@@ -1019,9 +1020,9 @@ def shares_at_events(events: pd.DataFrame, revenue_shares_: pd.DataFrame, custom
             named = g[g["customer"].str.casefold() == cust.casefold()]
             r = named.iloc[0] if len(named) else g.iloc[0]
             pub = r["published"]
-            rows.append({"event_id": e.event_id, "day0": day, "customer": cust, "period": per,
+            rows.append({"event_id": e.event_id, "day0": day, "description": e.description, "customer": cust, "period": per,
                          "share": float(r["share"]), "who": "named" if len(named) else "largest customer",
                          "label": r["customer"], "source": r["source"], "published": pub,
                          "public_at_event": bool(pd.notna(pub) and pd.Timestamp(pub) <= day)})
-    return pd.DataFrame(rows, columns=["event_id", "day0", "customer", "period", "share", "who", "label", "source",
-                                       "published", "public_at_event"])
+    return pd.DataFrame(rows, columns=["event_id", "day0", "description", "customer", "period", "share", "who", "label",
+                                       "source", "published", "public_at_event"])

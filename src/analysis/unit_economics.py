@@ -414,14 +414,15 @@ def results_table(panel: Panel, ratios: pd.DataFrame, metrics=(), ratio_columns=
 
 
 KEY_FIGURE_COLUMNS = ["label", "period", "value", "unit", "source_kind", "confidence", "sources", "derived",
-                      "approximate"]
+                      "rounding"]
 _KIND_RANK = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
 
 
-def key_figure_row(label: str, period, value, unit: str, recs, approximate: bool = False) -> dict:
+def key_figure_row(label: str, period, value, unit: str, recs, rounding: float = 0.0) -> dict:
     """One key-figures row with the provenance of its inputs `recs` (dicts with source, source_kind,
     confidence, derived): source kind and confidence are the weakest of the inputs; `derived`
-    when any input is derived (or `recs` has several balances summed)."""
+    when any input is derived (or `recs` has several balances summed); `rounding`: the precision
+    of an approximate figure in its unit (0 = exact; `analysis.precision`)."""
     from .fundamentals import CONFIDENCE_RANK
 
     recs = [r for r in recs if r.get("source")]
@@ -432,7 +433,7 @@ def key_figure_row(label: str, period, value, unit: str, recs, approximate: bool
             "source_kind": min(kinds, key=lambda k: _KIND_RANK.get(k, 0)) if kinds else None,
             "confidence": min(confs, key=lambda c: CONFIDENCE_RANK.get(c, 0)) if confs else None,
             "sources": "; ".join(srcs), "derived": any(bool(r.get("derived")) for r in recs),
-            "approximate": bool(approximate)}
+            "rounding": float(rounding or 0.0)}
 
 
 #: Front-page key figures of this section: (label, kind, name); kind "metric" = a panel figure,
@@ -628,8 +629,8 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
              f"{fmt.num(be, 1)}-year life{share}.")
     else:
         answer = "loss at either life"
-        s = (f"In {q} the operating margin was already negative ({fmt.pct(m_rep)}) at {life_txt}; {at_cmp} it would be "
-             f"{fmt.pct(m_cmp)}, {fmt.pp(m_rep - m_cmp)} lower{share}")
+        s = (f"{life_txt[0].upper()}{life_txt[1:]} flatters the margin: in {q} it was already negative "
+             f"({fmt.pct(m_rep)}), and {at_cmp} it would be {fmt.pct(m_cmp)}, {fmt.pp(m_rep - m_cmp)} lower{share}")
         prof = ok[ok[mr] > 0]
         if len(prof):
             pq = str(prof.index[-1])
