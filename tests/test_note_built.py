@@ -66,16 +66,40 @@ def test_every_section_has_its_results_contract():
             assert set(t["units"]) <= set(t["columns"]), (nb, name)
 
 
-def test_front_page_sentences_carry_the_results_numbers(note_text):
-    findings = front.key_findings(front.ResultsSet(RESULTS))
-    assert 4 <= len(findings) <= 6
-    for sentence in findings:
-        s = _norm(sentence)
-        assert s in note_text["html"], sentence
-        numbers = re.findall(r"[-+]?\$?\d[\d,]*\.?\d*(?:%|x|bn|m)?", s)
-        assert numbers, sentence
-        for n in numbers:
-            assert n in note_text["pdf"], (n, sentence)
+def _section_heading(stem: str) -> str:
+    """The section's heading text: the first markdown cell of its notebook ('## <title>')."""
+    nb = json.loads((paths.ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    first = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    return _norm("".join(first["source"]).lstrip("#"))
+
+
+def _section_text(text: str, heading: str, headings: list[str]) -> str:
+    """The part of `text` from `heading` to the next section heading."""
+    start = text.index(heading)
+    later = [text.find(h, start + len(heading)) for h in headings if h != heading]
+    ends = [i for i in later if i > start]
+    return text[start: min(ends) if ends else len(text)]
+
+
+def test_thesis_sentences_are_the_verdicts_word_for_word(note_text):
+    """Each verdict sentence appears word for word in its section, in the HTML and the PDF; the
+    thesis verdicts also on the front page (the HTML thesis box, and a second time in the PDF)."""
+    rs = front.ResultsSet(RESULTS)
+    verdicts = front.recorded_verdicts(rs)
+    thesis = front.thesis_verdicts(rs)
+    assert 3 <= len(thesis) <= front.THESIS_MAX
+    assert {"margin_vs_cost_of_debt", "depreciation_life", "backlog_conversion", "customer_concentration"} <= {
+        v.key for v in verdicts}
+    soup = note_text["soup"]
+    box = [_norm(li.get_text()) for li in soup.select(".summary-box li")]
+    assert box == [_norm(v.sentence) for v in thesis]
+    html, pdf = note_text["html"], note_text["pdf"]
+    headings = [_norm(h.get_text()) for h in soup.find_all("h2")]
+    for v in verdicts:
+        s = _norm(v.sentence)
+        heading = next(h for h in headings if h.startswith(_section_heading(v.section)))
+        assert s in _section_text(html.split(headings[0], 1)[1], heading, headings), (v.key, "HTML section")
+        assert pdf.count(s) >= (2 if v in thesis else 1), (v.key, "PDF")
 
 
 def test_note_sections_in_order_and_offline(note_text):

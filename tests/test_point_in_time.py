@@ -118,3 +118,19 @@ def test_as_of_date_and_last_close_are_shown(texts):
         # no later close: the next session's close (2025-11-11) must not appear as a price
         nxt = _close_on("2025-11-11")
         assert f"${nxt:,.2f}" not in text, f"{kind}: the 2025-11-11 close ${nxt:,.2f} appears"
+
+
+def test_no_fact_published_after_as_of(texts):
+    """Facts about the world that were made public after AS_OF are absent: the Denton delay's size
+    (data/fundamentals.csv rows delay_days and delay_site_power_mw, from the WSJ report of
+    2025-12-15, event E18) must not be printed in the 2025-11-10 note, in any wording."""
+    later = []
+    with open(data_dir() / "fundamentals.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["metric"] in ("delay_days", "delay_site_power_mw") and row["published"] > AS_OF:
+                v = f"{float(row['value']):,.0f}"
+                later += [f"{v} days", f"{v} MW", f"{v}-megawatt", f"{v} megawatts"]
+    assert "60 days" in later and "260 MW" in later  # the rows the issue names are there
+    for kind, text in texts.items():
+        found = [s for s in later if s in text]
+        assert not found, f"{kind}: later facts printed: {found}"

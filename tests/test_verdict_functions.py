@@ -160,3 +160,17 @@ def test_concentration_names_the_customer_only_when_disclosed():
     assert "Microsoft" in C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh).sentence
     sh2 = sh.assign(customer=["Customer A", "Customer B"])
     assert "Customer A" not in C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh2).sentence
+
+
+def test_conversion_adds_the_guidance_change_of_the_latest_results():
+    # FY2025 revenue guidance 5,150-5,350 (2025-08-12, USSA) cut to 5,050-5,150 with the Q3-25 results
+    # (2025-11-10, TR_25Q3): the as-of-2025-11-10 verdict says so
+    fund = load_fundamentals("2025-11-10")
+    panel = B.backlog_panel(fund)
+    rev = B.revenue_frame(F.quarterly_panel(fund))
+    v = B.conversion_verdict(B.coverage_and_due(panel, rev), B.rollforward(panel, rev), B.guidance_history(fund))
+    assert "with the 2025Q3 results the FY2025 revenue guidance was cut to $5.05bn-$5.15bn from $5.15bn-$5.35bn" in v.sentence
+    assert v.evidence["guidance_change"] == "cut" and v.evidence["guidance_mid_change"] == pytest.approx(-150)
+    # a guidance date that changes no fiscal-year range adds nothing
+    g = B.guidance_history(load_fundamentals("2025-08-13"))
+    assert B.latest_guidance_change(g[g["period"] == "2025Q3"]) is None

@@ -701,7 +701,18 @@ def coverage_and_due(panel: pd.DataFrame, revenue: pd.DataFrame) -> dict | None:
             "confidence": _min_conf(b["confidence"], sh["confidence"], rev.at[q, "revenue_confidence"])}
 
 
-def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None):
+def latest_guidance_change(guidance: pd.DataFrame | None) -> pd.Series | None:
+    """The fiscal-year revenue guidance change (cut or raise) given on the latest guidance date,
+    i.e. with the latest results: a row of `guidance_history`, or None when that date changed no
+    fiscal-year range."""
+    if guidance is None or guidance.empty:
+        return None
+    last = guidance[guidance["published"] == guidance["published"].max()]
+    ch = last[last["period"].str.startswith("FY") & last["revision_kind"].isin(["cut", "raised"])]
+    return None if ch.empty else ch.iloc[-1]
+
+
+def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance: pd.DataFrame | None = None):
     """How fast the backlog turns into revenue, as a `Verdict` (`backlog_conversion`).
 
     `cd` = `coverage_and_due` (the latest quarter with a balance and its 24-month share); `rf` = the
@@ -710,7 +721,9 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None):
     run rate of the same quarter (revenue has to grow to deliver it on schedule), 'within the run
     rate' otherwise, 'not measurable' without a timing disclosure. The sentence gives both readings
     of coverage, each with its quarter: years of run rate (latest quarter) and the share due within
-    24 months (latest quarter that disclosed it; said so when it is an earlier one).
+    24 months (latest quarter that disclosed it; said so when it is an earlier one); with
+    `guidance` (`guidance_history`), the fiscal-year revenue guidance change that came with the
+    latest results (`latest_guidance_change`).
     """
     from .report import fmt
     from .verdicts import Verdict
@@ -748,8 +761,16 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None):
              + (f" and {btb_txt}" if btb_txt else "")
              + f"; no split by due date was disclosed for it: the latest, for {cd['quarter']}, put "
              f"{fmt.pct(cd['share_24m'], 0)} of {cd['measure']} within 24 months, {fmt.ratio(x, 1)} the run rate then.")
+    g = latest_guidance_change(guidance)
+    if g is not None:
+        prev = guidance[(guidance["period"] == g["period"]) & (guidance["published"] < g["published"])].iloc[-1]
+        s = (s[:-1] + f"; with the {quarter_label(g['published'] - pd.offsets.QuarterEnd(1))} results the {g['period']} "
+             f"revenue guidance was {g['revision_kind']} to {fmt.usd_bn(g['low'], 2)}-{fmt.usd_bn(g['high'], 2)} from "
+             f"{fmt.usd_bn(prev['low'], 2)}-{fmt.usd_bn(prev['high'], 2)}.")
     ev = {k: cd[k] for k in ("quarter", "basis", "balance", "share_24m", "due_per_year", "run_rate",
                              "coverage_years", "due_to_run_rate")}
+    if g is not None:
+        ev.update(guidance_period=g["period"], guidance_change=g["revision_kind"], guidance_mid_change=float(g["revision"]))
     if cov is not None:
         ev.update(coverage_quarter=cov["quarter"], coverage_years_latest=float(cov["coverage_years"]))
     if btb is not None:

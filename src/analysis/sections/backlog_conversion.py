@@ -15,6 +15,7 @@ import pandas as pd
 from .. import backlog as B
 from ..data import load_contracts, load_fundamentals, load_sources
 from ..fundamentals import quarterly_panel
+from ..precision import ratio_unit
 from ..report import exhibits, fmt, style
 from ..unit_economics import key_figure_row, ratio_table
 from .base import Section
@@ -50,7 +51,7 @@ def build(as_of="latest", first_quarter="2024Q1", delay_days=None, site_mw=None,
     c["delay"] = _delay(c, delay_days, site_mw, affected_share, scenario_quarter)
     sec.data.update({k: c[k] for k in ("panel", "rf", "rf_rpo", "guid", "cd", "delay", "timing")})
     _record(c)
-    sec.verdict(B.conversion_verdict(c["cd"], c["rf"]))
+    sec.verdict(B.conversion_verdict(c["cd"], c["rf"], c["guid"]))
     sec.text("summary", _summary(c))
     sec.exhibit("backlog_chart", _backlog_chart(c))
     sec.text("rollforward_text", _rollforward_text(c))
@@ -96,11 +97,8 @@ def _delay(c, delay_days, site_mw, affected_share, scenario_quarter) -> dict:
 def _delay_items(c) -> None:
     sec, d = c["sec"], c["delay"]
     if d["scen"] is None:
-        rep_txt = (" The third-quarter call said a third-party developer was behind schedule and that the affected customer "
-                   "had agreed to move the delivery dates and extend the contract, keeping its total value; it gave no "
-                   "size in days or megawatts." if d["reported"] is None else "")
-        sec.text("delay_text", f"*No scenario in this note:* {d['reason']}.{rep_txt} The guidance history above is the "
-                               "measure of the delay that was public.")
+        sec.text("delay_text", f"*No scenario in this note:* {d['reason']} (in days and megawatts of a site). The "
+                               "guidance history above is the measure of any delay that was public.")
         return
     si, scen, rep = d["si"], d["scen"], d["reported"]
     tot, sb = scen.totals, si["share_basis"]
@@ -291,8 +289,8 @@ def _summary(c) -> str:
             f"of {b0['quarter']} [{b0['source']}] and {fmt.about(b1['value'], b1['rounding_unit'], 'usd_bn')} at the end of "
             f"{b1['quarter']} [{b1['source']}]; quarterly revenue over the same quarters went from {fmt.usd_bn(v0, 2)} to "
             f"{fmt.usd_bn(v1, 2)}. RPO was {fmt.about(r1['value'], r1['rounding_unit'], 'usd_bn')} at the end of "
-            f"{r1['quarter']} [{r1['source']}]. Figures the source gives as approximate ('about $104bn') are shown as such, "
-            f"and so are the figures derived from them.")
+            f"{r1['quarter']} [{r1['source']}]. A figure its source gives only approximately is printed rounded, with "
+            f"'about', and so are the figures derived from it.")
 
 
 def _backlog_chart(c):
@@ -441,6 +439,12 @@ def _contracts_table(c):
     led, rf = c["ledger"], c["rf"]
     bq = led.by_quarter
     has = bq[bq["explained_share"].notna()]
+    bu = rf.set_index("quarter")["bookings_unit"]
+    unit = bq["quarter"].map(bu).fillna(0.0)
+    share_unit = [ratio_unit(x, (b, u)) for x, b, u in zip(bq["explained_share"], bq["bookings"], unit, strict=True)]
+    bq = bq.assign(bookings=[fmt.about(b, u, "num", 0) for b, u in zip(bq["bookings"], unit, strict=True)],
+                   explained_share=[fmt.about(x, u, "pct", 0) for x, u in zip(bq["explained_share"], share_unit,
+                                                                                 strict=True)])
     t = bq.rename(columns={"quarter": "Quarter", "bookings": "Implied bookings", "bookings_confidence": "Confidence",
                            "announced_usd_m": "Announced contracts (up to)", "n_contracts": "Count",
                            "counterparties": "Contracts [source]", "explained_share": "Announced / implied"})
@@ -450,18 +454,17 @@ def _contracts_table(c):
              "on the revenue-backlog measure." + (f" Not placed in any quarter (no announced date): {und}." if und else ""))
     if len(has):
         hi, lo = has.loc[has["explained_share"].idxmax()], has.loc[has["explained_share"].idxmin()]
-        title = (f"Announced 'up to' contract values range from {fmt.pct(lo['explained_share'], 0)} of implied bookings "
-                 f"({lo['quarter']}) to {fmt.pct(hi['explained_share'], 0)} ({hi['quarter']}): announcements and bookings "
+        txt = {q: t.set_index("Quarter").at[q, "Announced / implied"] for q in (hi["quarter"], lo["quarter"])}
+        title = (f"Announced 'up to' contract values range from {txt[lo['quarter']]} of implied bookings "
+                 f"({lo['quarter']}) to {txt[hi['quarter']]} ({hi['quarter']}): announcements and bookings "
                  f"often fall in different quarters" if hi["explained_share"] > 1 or lo["explained_share"] == 0 else
-                 (f"Announced contracts explain {fmt.pct(lo['explained_share'], 0)}-{fmt.pct(hi['explained_share'], 0)} "
-                  "of implied bookings per quarter" if len(has) > 1 else
-                  f"Announced contracts explain {fmt.pct(hi['explained_share'], 0)} of implied bookings in {hi['quarter']}"))
+                 (f"Announced contracts explain {txt[lo['quarter']]} to {txt[hi['quarter']]} of implied bookings per quarter"
+                  if len(has) > 1 else
+                  f"Announced contracts explain {txt[hi['quarter']]} of implied bookings in {hi['quarter']}"))
     else:
         title = "Announced contracts by quarter (no quarter has both contracts and implied bookings)"
     return exhibits.table(t, title=title, source=source_line([*led.sources, *rf["backlog_source"]], c["registry"]),
-                          formats={"Implied bookings": lambda v: fmt.num(v, 0),
-                                   "Announced contracts (up to)": lambda v: fmt.num(v, 0),
-                                   "Announced / implied": lambda v: fmt.pct(v, 0)}, notes=notes)
+                          formats={"Announced contracts (up to)": lambda v: fmt.num(v, 0)}, notes=notes)
 
 
 def _guidance_text(c) -> str:

@@ -259,22 +259,23 @@ def _events_text(c) -> str:
     ev = c["events"]
     if ev.empty:
         return ""
-    from ..overview import abridge
-
     cust = ev["customer"].iloc[0]
     days = ev.drop_duplicates("event_id")
-    evs = "; ".join(f"{r.event_id} ({fmt.date(r.day0)}): {abridge(r.description)}" for r in days.itertuples())
+    evs = ", ".join(f"{r.event_id} ({fmt.date(r.day0)})" for r in days.itertuples())
     parts = []
     for r in ev.drop_duplicates(["period", "share", "source"]).itertuples():
         who = cust if r.who == "named" else f"the largest customer ({r.label})"
         late = [e for e in ev.loc[(ev["period"] == r.period) & ~ev["public_at_event"], "event_id"]]
         parts.append(f"{who} paid {fmt.pct(r.share, 0)} of {r.period} revenue [{r.source}, public {fmt.date(r.published)}"
                      + (f", after {', '.join(dict.fromkeys(late))}" if late else "") + "]")
+    n = len(days)
     most = bool((ev["share"] > 0.5).all())
-    return (f"{'Two events' if len(days) == 2 else str(len(days)) + ' events' if len(days) > 1 else 'One event'} of the "
-            f"event study originate with {cust}, not with CoreWeave: {evs}. At the time, " + "; ".join(parts) + ". "
-            + (f"A shock to {cust}'s data-centre demand was therefore a shock to most of CoreWeave's revenue, which is how "
-               "the sector-contagion section should read those days." if most else ""))
+    count = {1: "One event", 2: "Two events", 3: "Three events", 4: "Four events"}.get(n, f"{n} events")
+    return (f"{count} of the event study (the overview's events table) "
+            f"{'originates' if n == 1 else 'originate'} with {cust}, not with CoreWeave: {evs}. At the time, "
+            + "; ".join(parts) + ". "
+            + (f"News about {cust}'s data-centre demand was therefore news about most of CoreWeave's revenue, which is "
+               "how the sector-contagion section should read those days." if most else ""))
 
 
 def _backlog_items(c) -> None:
@@ -344,9 +345,11 @@ def _scenario_items(c) -> None:
                "management's ranges in force at the note's date (midpoints); assumption = a parameter of this note.")))
     cases = [k for k in st.columns if k not in ("key", "figure", "unit")]
     cell = {"usd_m": lambda x: fmt.num(x, 0), "fraction": lambda x: fmt.pct(x, 1), "ratio": lambda x: fmt.ratio(x, 2)}
+    approx = {"backlog_before", "backlog_after"} if c["backlog_unit"] else set()
     show = pd.DataFrame({"Figure": st["figure"]})
     for k in cases:
-        show[k[0].upper() + k[1:]] = [cell[u](v) for v, u in zip(st[k], st["unit"], strict=True)]
+        show[k[0].upper() + k[1:]] = [fmt.about(v, c["backlog_unit"], "num", 0) if key in approx else cell[u](v)
+                                      for key, v, u in zip(st["key"], st[k], st["unit"], strict=True)]
     a = st.set_index("key")[cases[0]]
     verb = "loses" if c["mode"] == "loss" else "defers"
     sec.exhibit("scenario_table", exhibits.table(
