@@ -227,8 +227,8 @@ def test_key_figures_each_at_its_latest_quarter():
     assert kf.at["Revenue", "value"] == pytest.approx(1364.676) and kf.at["Revenue", "period"] == "2025Q3"
     assert kf.at["Revenue", "sources"] == "PR_25Q3" and kf.at["Revenue", "confidence"] == "high"
     assert kf.at["Operating margin", "value"] == pytest.approx(51.85 / 1364.676)
-    assert kf.at["Interest coverage, operating income / interest", "value"] == pytest.approx(51.85 / 310.555)
-    assert kf.at["Interest coverage, adjusted EBITDA / interest", "value"] == pytest.approx(838.124 / 310.555)
+    assert kf.at["Coverage: operating income / interest", "value"] == pytest.approx(51.85 / 310.555)
+    assert kf.at["Coverage: adjusted EBITDA / interest", "value"] == pytest.approx(838.124 / 310.555)
     assert kf.at["Debt principal (quarter end)", "period"] == "2025Q3"
     assert kf.at["Debt principal (quarter end)", "value"] == pytest.approx(14205.268)
     assert kf.at["Debt principal (quarter end)", "source_kind"] == "filing"

@@ -746,21 +746,16 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance
         ok = rf[rf["book_to_bill"].notna()]
         btb = ok.iloc[-1] if len(ok) else None
     same = cov is None or cov["quarter"] <= cd["quarter"]
-    subject_q = cd["quarter"] if same else cov["quarter"]
-    btb_txt = (f"bookings implied by the revenue backlog were "
-               f"{fmt.about(btb['book_to_bill'], btb.get('book_to_bill_unit', 0), 'ratio', 1)} revenue"
-               + ("" if btb["quarter"] == subject_q else f" in {btb['quarter']}") if btb is not None else "")
     if same:
         s = (f"The {cd['quarter']} {cd['measure']} of {fmt.about(cd['balance'], u, 'usd_bn')} equals "
              f"{fmt.about(cd['coverage_years'], ratio_unit(cd['coverage_years'], (cd['balance'], u)), 'years')} of "
-             f"revenue at that quarter's run rate, but {due}" + (f"; {btb_txt}" if btb_txt else "") + ".")
+             f"revenue at that quarter's run rate, but {due}.")
     else:
         cu = cov.get("coverage_unit", 0)
         s = (f"The {cov['quarter']} revenue backlog of {fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')} "
-             f"equals {fmt.about(cov['coverage_years'], cu, 'years')} of revenue at that quarter's run rate"
-             + (f" and {btb_txt}" if btb_txt else "")
-             + f"; no split by due date was disclosed for it: the latest, for {cd['quarter']}, put "
-             f"{fmt.pct(cd['share_24m'], 0)} of {cd['measure']} within 24 months, {fmt.ratio(x, 1)} the run rate then.")
+             f"equals {fmt.about(cov['coverage_years'], cu, 'years')} of revenue at that quarter's run rate")
+        s += (f"; no split by due date was disclosed for it: the latest, for {cd['quarter']}, put "
+              f"{fmt.pct(cd['share_24m'], 0)} of {cd['measure']} within 24 months, {fmt.ratio(x, 1)} the run rate then.")
     g = latest_guidance_change(guidance)
     if g is not None:
         prev = guidance[(guidance["period"] == g["period"]) & (guidance["published"] < g["published"])].iloc[-1]

@@ -441,11 +441,10 @@ def key_figure_row(label: str, period, value, unit: str, recs, rounding: float =
 KEY_FIGURES = (
     ("Revenue", "metric", "revenue"),
     ("Operating margin", "ratio", "operating_margin"),
-    ("Adjusted EBITDA margin", "ratio", "ebitda_margin"),
     ("Interest expense, net", "metric", "interest_expense"),
-    ("Interest coverage, operating income / interest", "ratio", "interest_coverage"),
-    ("Interest coverage, adjusted EBITDA / interest", "ratio", "ebitda_interest_coverage"),
-    ("Effective interest rate (annualised)", "ratio", "effective_interest_rate"),
+    ("Coverage: operating income / interest", "ratio", "interest_coverage"),
+    ("Coverage: adjusted EBITDA / interest", "ratio", "ebitda_interest_coverage"),
+    ("Effective interest rate", "ratio", "effective_interest_rate"),
 )
 
 
@@ -488,7 +487,7 @@ def key_figures(panel: Panel, ratios: pd.DataFrame) -> pd.DataFrame:
                       "confidence": prov["confidence"]}]
             unit = RATIO_UNITS[name]
             if name == "effective_interest_rate":
-                label = f"{label}, on debt {ratios.at[q, 'effective_rate_basis']}"
+                label = f"{label}, on {ratios.at[q, 'effective_rate_basis']}"
         rows.append(key_figure_row(label, q, float(s.iloc[-1]), unit, recs))
     d = latest_debt(panel)
     if d is not None:

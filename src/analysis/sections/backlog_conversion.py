@@ -232,7 +232,7 @@ def _key_figures(c, b, r, cov) -> pd.DataFrame:
             key_figure_row("RPO (quarter end)", r["quarter"], r["value"], "usd_m", [rec(r["source"], r["confidence"])],
                            r["rounding_unit"])]
     if cov is not None:
-        rows.append(key_figure_row("Revenue backlog in years of run-rate revenue", cov["quarter"], cov["coverage_years"],
+        rows.append(key_figure_row("Backlog in years of run-rate revenue", cov["quarter"], cov["coverage_years"],
                                    "years", [rec(cov["backlog_source"], cov["backlog_confidence"], True),
                                              rec(str(cov["revenue_source"]).split(";")[0], cov["revenue_confidence"],
                                                  bool(cov["revenue_derived"]))], cov["coverage_unit"]))
@@ -240,9 +240,6 @@ def _key_figures(c, b, r, cov) -> pd.DataFrame:
     if cd is not None:
         rows.append(key_figure_row(f"Share of {cd['measure']} due within 24 months", cd["quarter"], cd["share_24m"],
                                    "fraction", [rec(s, cd["confidence"]) for s in cd["sources"][:1]]))
-        rows.append(key_figure_row(f"{cd['measure']} due within 24 months, a year, / annualised revenue", cd["quarter"],
-                                   cd["due_to_run_rate"], "ratio",
-                                   [rec(s, cd["confidence"], True) for s in cd["sources"]]))
     return pd.DataFrame(rows)
 
 
