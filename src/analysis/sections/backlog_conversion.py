@@ -129,7 +129,8 @@ def _delay_items(c) -> None:
     rounding = [si["backlog_unit"] if i == "Revenue backlog" else 0.0 for i in rows["input"]]
     show = pd.DataFrame({"Input": rows["input"], "Value": [value_text(v, u, r) for v, u, r in zip(rows["value"], rows["unit"],
                                                                                                  rounding, strict=True)],
-                         "Quarter": rows["quarter"].fillna(""), "Source": rows["source"].fillna(""),
+                         "Quarter": rows["quarter"].fillna(""),
+                         "Source": rows["source"].fillna("").str.replace("; ", ", ").str.replace(";", ", "),
                          "Kind": rows["kind"]})
     sec.exhibit("delay_inputs", exhibits.table(
         show, title=f"The delay scenario takes every company figure at {si['quarter']}",

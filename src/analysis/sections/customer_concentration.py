@@ -338,7 +338,8 @@ def _scenario_items(c) -> None:
     sec.exhibit("scenario_inputs", exhibits.table(
         pd.DataFrame({"Input": tab["input"], "Value": [value_text(v, u, r) for v, u, r in zip(tab["value"], tab["unit"],
                                                                                             rounding, strict=True)],
-                      "Period": tab["quarter"].fillna(""), "Source": tab["source"].fillna(""), "Kind": tab["kind"]}),
+                      "Period": tab["quarter"].fillna(""),
+                      "Source": tab["source"].fillna("").str.replace(";", ", ").str.replace(",  ", ", "), "Kind": tab["kind"]}),
         title=f"The exposure scenario takes each input at the newest quarter it exists for, up to {si['quarter']}",
         source=_src(c, list(tab["source"].dropna())),
         notes=("USD millions unless stated. Kind: data = read in data/; derived = computed here from the data; guidance = "

@@ -306,9 +306,10 @@ def _depreciation_table(c):
     prof = swi[swi["break_even_life"] < life]
     if len(prof):
         pq = str(prof.index[-1])
+        assumed = c["life_from_data"] is None or c["sec"].params["reported_life"] is not None
         title = (f"With {fmt.pct(share, 0)} of D&A treated as computing equipment, operating income in {pq}, the latest "
                  f"quarter with an operating profit, falls to zero at a {fmt.num(swi.at[pq, 'break_even_life'], 1)}-year "
-                 f"life, against the reported {fmt.num(life, 0)} years")
+                 f"life, against the {'assumed ' if assumed else ''}reported {fmt.num(life, 0)} years")
     elif len(swi):
         title = (f"Every quarter with D&A had an operating loss at the reported {fmt.num(life, 0)}-year life; a shorter "
                  f"life deepens it")
