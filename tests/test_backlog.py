@@ -289,6 +289,7 @@ def test_reported_delay_is_dated_data(fund):
     # at the 260 MW Denton campus; not public on 2025-11-10 (the Q3-25 call gave no size)
     d = B.reported_delay(fund)
     assert (d["delay_days"], d["site_mw"], d["source"]) == (60, 260, "MINERMAG_WSJ")
+    assert d["site"] == "Denton, Texas campus"
     assert d["published"] == pd.Timestamp("2025-12-15")
     assert B.reported_delay(load_fundamentals(as_of="2025-11-10")) is None
     assert B.reported_delay(load_fundamentals(as_of="2025-12-15")) is None  # read in a 2025-12-16 document

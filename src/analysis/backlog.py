@@ -20,6 +20,7 @@ news; then the earliest publication, undated last; then file line: the rule of
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -567,15 +568,19 @@ def denton_affected_share(fund: pd.DataFrame, quarter: str, site_mw: float, fall
 
 def reported_delay(fund: pd.DataFrame) -> dict | None:
     """The latest reported delivery delay in `fund` (metrics delay_days and delay_site_power_mw,
-    published by the note's date): delay_days, site_mw, period, published, source, confidence,
-    note; None when the data hold none (a point-in-time note before the report)."""
+    published by the note's date): delay_days, site_mw, site (the site's name as the data note
+    opens with it, e.g. 'Denton, Texas campus'; None when it does not), period, published, source,
+    confidence, note; None when the data hold none (a point-in-time note before the report)."""
     d = fund[fund["metric"].isin(["delay_days", "delay_site_power_mw"])]
     if d.empty or not (d["metric"] == "delay_days").any():
         return None
     last = d[d["metric"] == "delay_days"].sort_values(["published", "line"], na_position="first").iloc[-1]
     same = d[(d["source"] == last["source"]) & (d["period"] == last["period"])].set_index("metric")
     mw = same["value"].get("delay_site_power_mw", math.nan)
+    note = last["note"] if isinstance(last["note"], str) else ""
+    site = re.match(r"^\s*([^:;(]+?\b(?:campus|site|data cent(?:er|re)))\b", note)
     return {"delay_days": float(last["value"]), "site_mw": float(mw), "period": last["period"],
+            "site": site.group(1).strip() if site else None,
             "published": last["published"], "source": last["source"], "confidence": last["confidence"],
             "note": last["note"] if isinstance(last["note"], str) else "", "undated": bool(last["undated"])}
 

@@ -102,8 +102,9 @@ def _delay_items(c) -> None:
         return
     si, scen, rep = d["si"], d["scen"], d["reported"]
     tot, sb = scen.totals, si["share_basis"]
-    who = (f"a delay of about {fmt.num(d['delay_days'], 0)} days at the {fmt.num(d['site_mw'], 0)} MW Denton, Texas "
-           f"campus, as reported on {fmt.date(rep['published'])} [{rep['source']}]" if rep and d["days_kind"] == "data"
+    who = (f"a delay of about {fmt.num(d['delay_days'], 0)} days at the {fmt.num(d['site_mw'], 0)} MW "
+           f"{rep['site'] or 'site'}, as reported on {fmt.date(rep['published'])} [{rep['source']}]"
+           if rep and d["days_kind"] == "data"
            else f"an assumed delay of {fmt.num(d['delay_days'], 0)} days")
     share = (f"{fmt.pct(si['affected_share'])} of the revenue backlog: the site's power over contracted power of "
              f"{fmt.num(sb['contracted_mw'], 0)} MW [{sb['source']}]"
