@@ -46,7 +46,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED := $(patsubst notebooks/%.ipynb,$(BUILD)/executed/%.ipynb,$(NOTEBOOKS))
 LIBRARY := $(shell find src/analysis -name '*.py' -not -path '*/report/*')
 REPORT_LAYER := $(shell find src/analysis/report -type f -not -name '*.pyc')
-DATA_FILES := $(shell find data -type f -not -name MANIFEST.sha256 | sort)
+DATA_FILES := $(shell find data -type f -not -name MANIFEST.sha256 -not -name VENDORED.sha256 | sort)
 PRICES := $(wildcard data/prices/*.csv)
 SOURCES := data/sources.csv
 
@@ -57,6 +57,7 @@ DATA_02_backlog_conversion := data/fundamentals.csv data/contracts.csv $(SOURCES
 DATA_03_customer_concentration := data/fundamentals.csv data/customers.csv data/contracts.csv $(SOURCES)
 DATA_04_sector_contagion := $(PRICES) data/events.csv
 DATA_05_claims_ledger := data/claims.yaml $(PRICES) data/fundamentals.csv data/contracts.csv $(SOURCES)
+DATA_06_funding := data/fundamentals.csv data/debt_facilities.csv data/debt_maturities.csv data/financings.csv data/prices/CRWV.csv $(SOURCES)
 data_for = $(or $(DATA_$(1)),$(DATA_FILES))
 
 NOTE_HTML := $(OUT)/crwv-note.html
@@ -73,7 +74,7 @@ $(NOTE_HTML) $(NOTE_PDF) &: $(EXECUTED) $(REPORT_LAYER) $(PARAMS) | $(ENV_STAMP)
 $(BUILD)/executed/%.ipynb: notebooks/%.ipynb $(LIBRARY) $$(call data_for,$$*) $(PARAMS) | $(BUILD)/.data-verified $(ENV_STAMP)
 	@$(PY) -m analysis.build execute $< --params $(PARAMS) --build $(BUILD)
 
-# raw data is immutable: every file must match data/MANIFEST.sha256 (an edited file is reported with file/line/column)
+# data/ changes only on purpose: every file must match data/MANIFEST.sha256 (an edited file is reported with file/line/column)
 $(BUILD)/.data-verified: $(DATA_FILES) data/MANIFEST.sha256 data data/prices | $(ENV_STAMP)
 	@$(PY) -m analysis.data.manifest verify
 	@mkdir -p $(@D) && touch $@
@@ -113,7 +114,7 @@ lab: $(ENV_STAMP) ## open JupyterLab on notebooks/ with the project's kernel
 strip: $(ENV_STAMP) ## remove outputs from the source notebooks (they are committed without outputs)
 	@$(PY) -m jupyter nbconvert --log-level=WARN --clear-output --inplace $(NOTEBOOKS)
 
-vendor: $(ENV_STAMP) ## re-vendor ../shared/data into data/, validate it and refresh data/MANIFEST.sha256
+vendor: $(ENV_STAMP) ## take in what changed in ../shared/data since the last vendoring (refuses to overwrite local changes)
 	@$(PY) -m analysis.data.vendor
 
 check-data: $(ENV_STAMP) ## verify data/ against its checksum manifest and validate every file

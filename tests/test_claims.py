@@ -360,14 +360,77 @@ def test_story_c15_wrong_day(ledger):
 
 
 def test_story_c23_close_is_the_previous_days(ledger):
-    # 138.29 was the close of 2025-07-10; on 2025-07-11 it closed at 125.84 (PROVENANCE.md)
+    # 138.29 was the close of 2025-07-10; on 2025-07-11 it closed at 125.84 (PROVENANCE.md).
+    # The check has date_slack: 1 (a Chinese-language outlet dating the US session of 10 July as
+    # 11 July): it holds only on the session before, so it is confirmed on that session, by name,
+    # never plainly.
     checks, verdicts = ledger
     assert _row(checks, "C23", 1)["verdict"] == "confirmed"  # the $187 high is right
+    assert pd.isna(_row(checks, "C23", 1)["matched_session"])
     r = _row(checks, "C23", 2)
-    assert r["verdict"] == "differs"
-    assert r["difference"] == pytest.approx(_px("CRWV", "2025-07-11") - 138.00, rel=1e-12)
+    assert r["verdict"] == C.CONFIRMED_EARLIER != "confirmed"
+    assert r["matched_session"] == pd.Timestamp("2025-07-10")
+    assert r["actual"] == pytest.approx(_px("CRWV", "2025-07-10"), rel=1e-12)
     assert _px("CRWV", "2025-07-10") == pytest.approx(138.29, abs=0.005)
-    assert verdicts.set_index("claim_id").loc["C23", "verdict"] == "differs"
+    assert "2025-07-10" in r["basis"] and "stated 2025-07-11" in r["basis"]
+    assert "125.84" in r["basis"]  # what the stated date itself gave
+    assert pd.isna(r["difference"])
+    v = verdicts.set_index("claim_id").loc["C23"]
+    assert v["verdict"] == C.CONFIRMED_EARLIER
+    assert (v["n_confirmed"], v["n_confirmed_earlier"]) == (1, 1)
+    assert C.check_tally(v["n_checks"], v["n_confirmed"], v["n_differs"], v["n_not_verifiable"]) == (
+        "1 of 2 checks confirmed, 1 only on an earlier session")
+    # only checks that carry date_slack look at an earlier session
+    assert checks["matched_session"].notna().sum() == 1
+
+
+def _slack_claim(date, stated, slack=None, tol=0.01, measure="close"):
+    chk = {"measure": measure, "ticker": "CRWV", "date": pd.Timestamp(date).date(), "stated": stated,
+           "relation": "approx", "tolerance": tol}
+    if slack is not None:
+        chk["date_slack"] = slack
+    return {"id": "X1", "published": "2025-12-30", "outlet": "o", "claim": "c", "checks": [chk]}
+
+
+def test_date_slack_synthetic(data):
+    # closes (csv): 2025-07-08 151.45, 07-09 153.05, 07-10 138.29, 07-11 125.84, 07-14 132.375
+    ev = C.evaluate_claims
+    # a match on the stated date is a plain confirmation; the slack is not used
+    r = ev([_slack_claim("2025-07-11", 125.84, slack=2)], data).iloc[0]
+    assert r["verdict"] == "confirmed" and pd.isna(r["matched_session"])
+    # two sessions back, with slack 2: confirmed on 2025-07-09 (07-10 in between does not match)
+    r = ev([_slack_claim("2025-07-11", 153.05, slack=2)], data).iloc[0]
+    assert r["verdict"] == C.CONFIRMED_EARLIER
+    assert r["matched_session"] == pd.Timestamp("2025-07-09")
+    assert r["actual"] == pytest.approx(_px("CRWV", "2025-07-09"), rel=1e-12)
+    assert "2 trading sessions before the stated 2025-07-11" in r["basis"]
+    # the same with slack 1 does not reach 07-09: it differs, by the stated date's close
+    r = ev([_slack_claim("2025-07-11", 153.05, slack=1)], data).iloc[0]
+    assert r["verdict"] == "differs" and pd.isna(r["matched_session"])
+    assert r["difference"] == pytest.approx(_px("CRWV", "2025-07-11") - 153.05, rel=1e-12)
+    # the session before a Monday is the Friday (weekend skipped): 07-14 -> 07-11
+    r = ev([_slack_claim("2025-07-14", 125.84, slack=1)], data).iloc[0]
+    assert r["matched_session"] == pd.Timestamp("2025-07-11")
+    # a stated date that is a Saturday is not verifiable on its own; the slack finds the Friday
+    r = ev([_slack_claim("2025-07-12", 125.84, slack=1)], data).iloc[0]
+    assert r["verdict"] == C.CONFIRMED_EARLIER and r["matched_session"] == pd.Timestamp("2025-07-11")
+    assert "Saturday" in r["basis"]
+    assert ev([_slack_claim("2025-07-12", 125.84)], data).iloc[0]["verdict"] == "not verifiable"
+    # one-day returns take date_slack too: 2025-07-10 return = 138.29 / 153.05 - 1
+    hand = _px("CRWV", "2025-07-10") / _px("CRWV", "2025-07-09") - 1
+    r = ev([_slack_claim("2025-07-11", round(hand, 4), slack=1, tol=0.0001, measure="return")], data).iloc[0]
+    assert r["verdict"] == C.CONFIRMED_EARLIER and r["matched_session"] == pd.Timestamp("2025-07-10")
+    # the claim verdict is never a plain confirmation when a check matched only earlier
+    assert C.combine_verdicts(["confirmed", C.CONFIRMED_EARLIER]) == C.CONFIRMED_EARLIER
+    assert C.combine_verdicts([C.CONFIRMED_EARLIER, "not verifiable"]) == "partly verifiable"
+    assert C.combine_verdicts([C.CONFIRMED_EARLIER, "differs"]) == "differs"
+
+
+def test_date_slack_no_earlier_session(data):
+    # the IPO day (first CRWV price) has no session before it: the slack finds nothing
+    assert C.earlier_sessions(data, "CRWV", "2025-03-28", 3) == []
+    assert C.earlier_sessions(data, "CRWV", "2025-04-01", 3) == [pd.Timestamp("2025-03-31"),
+                                                                   pd.Timestamp("2025-03-28")]
 
 
 def test_story_c12_interest_understated(ledger):
@@ -459,6 +522,22 @@ def test_yaml_ratio_missing_period(tmp_path):
     with pytest.raises(DataValidationError) as e:
         load_claims(data_dir=d)
     assert e.value.column == "C06.checks[0].period"
+
+
+def test_yaml_date_slack_only_on_dated_price_checks(tmp_path):
+    d = _corrupt(tmp_path, "{measure: operating_margin, period: 2025Q3, stated: 0.04",
+                 "{measure: operating_margin, period: 2025Q3, date_slack: 1, stated: 0.04")
+    with pytest.raises(DataValidationError) as e:
+        load_claims(data_dir=d)
+    assert e.value.column == "C06.checks[0].date_slack" and "price measures with a date" in str(e.value)
+
+
+@pytest.mark.parametrize("bad", ["0", "1.5", "yes"])
+def test_yaml_date_slack_whole_sessions(tmp_path, bad):
+    d = _corrupt(tmp_path, "tolerance: 0.5, date_slack: 1,", f"tolerance: 0.5, date_slack: {bad},")
+    with pytest.raises(DataValidationError) as e:
+        load_claims(data_dir=d)
+    assert e.value.column == "C23.checks[1].date_slack" and "trading sessions" in str(e.value)
 
 
 def test_yaml_bad_claim_published_date(tmp_path):
@@ -567,6 +646,10 @@ def test_claims_by_outlet_and_summary_constructed():
     ((2, 1, 0, 1), "1 of 2 checks confirmed, 1 not verifiable"),
     ((1, 0, 0, 1), "the check is not verifiable"),
     ((2, 0, 0, 2), "none of 2 checks verifiable"),
+    ((1, 0, 0, 0, 1), "the check is confirmed only on an earlier session"),
+    ((2, 1, 0, 0, 1), "1 of 2 checks confirmed, 1 only on an earlier session"),
+    ((3, 1, 0, 1, 1), "1 of 3 checks confirmed, 1 only on an earlier session, 1 not verifiable"),
+    ((2, 1, 0, 0), "1 of 2 checks confirmed, 1 only on an earlier session"),  # the rest: earlier
 ])
 def test_check_tally(counts, words):
     assert C.check_tally(*counts) == words
@@ -574,7 +657,9 @@ def test_check_tally(counts, words):
 
 def test_check_tally_rejects_counts_that_do_not_add_up():
     with pytest.raises(ValueError):
-        C.check_tally(3, 1, 1, 0)
+        C.check_tally(3, 2, 2, 0)  # more than the checks
+    with pytest.raises(ValueError):
+        C.check_tally(3, 1, 1, 0, n_confirmed_earlier=0)
     with pytest.raises(ValueError):
         C.check_tally(0, 0, 0, 0)
 

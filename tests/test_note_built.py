@@ -33,6 +33,11 @@ REQUIRED = {
                                   "tables": ["revenue_shares", "hhi_bounds", "backlog_shares", "scenario"]},
     "04_sector_contagion": {"values": ["crwv_net_spillover_latest"],
                             "tables": ["car_table", "pooled_tests", "forbes_rigobon", "dy_static", "dy_rolling"]},
+    "06_funding": {"values": ["marginal_cost_of_debt", "average_cost_of_debt", "weighted_effective_rate",
+                              "maturities_next_four_quarters", "market_value", "enterprise_value",
+                              "implied_operating_margin"],
+                   "tables": ["funding_gap", "debt_maturities", "debt_stack", "roic", "implied_margin_sensitivity",
+                              "liquidity", "share_counts", "multiples", "valuation_inputs"]},
     "05_claims_ledger": {"values": [], "tables": ["claims", "claim_verdicts", "verdict_counts"]},
 }
 
@@ -114,7 +119,7 @@ def test_note_sections_in_order_and_offline(note_text):
     soup = note_text["soup"]
     heads = [_norm(h.get_text()) for h in soup.find_all("h2")]
     order = ["Overview", "Unit economics", "Backlog", "Customer concentration", "Sector contagion",
-             "Claims ledger", "Methods", "Data and sources", "Reproducibility", "Disclosures"]
+             "Funding and capital structure", "Claims ledger", "Methods", "Data and sources", "Reproducibility", "Disclosures"]
     pos = [next(i for i, h in enumerate(heads) if h.startswith(o)) for o in order]
     assert pos == sorted(pos), heads
     assert not soup.find("script")

@@ -33,6 +33,14 @@ ALLOWED_LATER: list[tuple[str, str, str]] = [
     ("2032", "(option to 2032)", "contract option in the 2025-09-30 Meta announcement"),
 ]
 
+# Contract terms known at the as-of date (issue 11, funding section): debt maturities and the
+# names of notes carry later years ("2031 senior notes", "DDTL 2.0 ... 2029-05", the maturity
+# schedule "2026 $4,218m"). A later date or year is allowed when one of these markers of a
+# contractual maturity appears within CONTRACT_REACH characters before it.
+CONTRACT_MARKERS = ("Effective rate Maturity", "Due Principal Share of total", "senior notes", "Senior Notes due",
+                    "rest of 20")
+CONTRACT_REACH = 260
+
 # Quarter labels after the as-of quarter are allowed only as labels of the backlog-delay
 # scenario (notebook 02): projections of when delayed revenue would land, not reported figures.
 SCENARIO_WORD = "scenario"
@@ -71,6 +79,15 @@ def _allowed(s: str, ctx: str) -> bool:
     return any(s == a and around in ctx for a, around, _why in ALLOWED_LATER)
 
 
+def _contract_term(text: str, m: re.Match) -> bool:
+    """A maturity or a note's name (marker before it, or right after: "2031 senior notes"), or a
+    year inside a source id ("8K_2031NOTES")."""
+    if m.start() > 0 and text[m.start() - 1] == "_":
+        return True
+    near = " ".join(text[max(0, m.start() - CONTRACT_REACH): m.end() + len(" senior notes")].split())
+    return any(k in near for k in CONTRACT_MARKERS)
+
+
 def test_no_date_month_or_year_after_as_of(texts):
     later = []
     for kind, text in texts.items():
@@ -78,10 +95,10 @@ def test_no_date_month_or_year_after_as_of(texts):
             y, mo, d = m.groups()
             s = m.group(0)
             is_later = s > AS_OF if d else s > AS_OF[:7]
-            if is_later and not _allowed(s, _context(text, m)):
+            if is_later and not _allowed(s, _context(text, m)) and not _contract_term(text, m):
                 later.append(f"{kind}: {s} in '...{_context(text, m)}...'")
         for m in _YEAR.finditer(text):
-            if m.group(1) > AS_OF[:4] and not _allowed(m.group(1), _context(text, m)):
+            if m.group(1) > AS_OF[:4] and not _allowed(m.group(1), _context(text, m)) and not _contract_term(text, m):
                 later.append(f"{kind}: year {m.group(1)} in '...{_context(text, m)}...'")
     assert not later, f"{len(later)} dates after {AS_OF} in the point-in-time note:\n" + "\n".join(later)
 

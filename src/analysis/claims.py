@@ -6,10 +6,14 @@ point-in-time data and compares it with the stated value:
 
 - verdict per check: ``confirmed`` / ``differs`` / ``not verifiable`` (the actual is missing, the
   date is not a trading day, the data were not public at `as_of`, or the measure is ``none``);
+  a price check with ``date_slack: N`` that matches only on one of the N trading sessions before
+  its date is ``confirmed on an earlier session`` (never a plain confirmation): `matched_session`
+  names that session and `basis` says what the stated date itself gave;
 - difference where it differs: actual - stated in the measure's unit (fractions for returns and
   ratios, USD for prices, USD millions for money, days for dates);
 - verdict per claim (`combine_verdicts`): all confirmed -> confirmed; any differs -> differs;
-  some confirmed and the rest not verifiable -> partly verifiable; none verifiable -> not verifiable.
+  all confirmed, some only on an earlier session -> confirmed on an earlier session; some
+  confirmed and the rest not verifiable -> partly verifiable; none verifiable -> not verifiable.
 
 Provenance: every actual carries the ids of the data behind it. Fundamentals and contracts use
 ids of data/sources.csv; a price figure uses ``prices:<TICKER>`` (e.g. ``prices:CRWV``), which
@@ -40,8 +44,9 @@ from . import concentration, fundamentals, unit_economics
 from .data import schema as S
 from .data.load import as_of_date
 
-CHECK_VERDICTS = ("confirmed", "differs", "not verifiable")
-CLAIM_VERDICTS = ("confirmed", "differs", "partly verifiable", "not verifiable")
+CONFIRMED_EARLIER = "confirmed on an earlier session"
+CHECK_VERDICTS = ("confirmed", CONFIRMED_EARLIER, "differs", "not verifiable")
+CLAIM_VERDICTS = ("confirmed", CONFIRMED_EARLIER, "differs", "partly verifiable", "not verifiable")
 PRICE_CONFIDENCE = "high"
 PRICE_FIELDS = ("close", "open", "high", "low")
 RATIO_MEASURES = ("operating_margin", "interest_and_da_to_revenue", "margin_to_interest_rate")
@@ -596,7 +601,8 @@ def compare(actual, stated, relation: str, tolerance=None) -> tuple[str, float]:
 
 def combine_verdicts(verdicts) -> str:
     """A claim's verdict from its checks' verdicts: all confirmed -> confirmed; any differs ->
-    differs; some confirmed, rest not verifiable -> partly verifiable; else not verifiable."""
+    differs; all confirmed but some only on an earlier session (`CONFIRMED_EARLIER`) -> that;
+    some confirmed, rest not verifiable -> partly verifiable; else not verifiable."""
     v = list(verdicts)
     if not v:
         raise ValueError("a claim needs at least one check")
@@ -607,7 +613,9 @@ def combine_verdicts(verdicts) -> str:
         return "differs"
     if all(x == "confirmed" for x in v):
         return "confirmed"
-    if "confirmed" in v:
+    if all(x in ("confirmed", CONFIRMED_EARLIER) for x in v):
+        return CONFIRMED_EARLIER
+    if "confirmed" in v or CONFIRMED_EARLIER in v:
         return "partly verifiable"
     return "not verifiable"
 
@@ -615,8 +623,29 @@ def combine_verdicts(verdicts) -> str:
 CHECK_COLUMNS = (
     "claim_id", "check_no", "outlet", "published", "claim", "measure", "check", "stated", "actual",
     "unit", "relation", "tolerance", "verdict", "difference", "reason", "basis", "sources",
-    "confidence", "derived", "note", "line",
+    "confidence", "derived", "note", "line", "matched_session",
 )
+
+
+def earlier_sessions(data: ClaimData, ticker: str, d, n: int) -> list[pd.Timestamp]:
+    """The `n` trading sessions of `ticker` before date `d`, nearest first (fewer near the start
+    of its prices; none after the note's as-of date)."""
+    g = data.bars(ticker)
+    before = g.index[g.index < pd.Timestamp(d)]
+    return list(before[::-1][:n])
+
+
+def _slack_match(data: ClaimData, chk: dict, stated, tol):
+    """(session, Actual) of the first of the `date_slack` sessions before `chk['date']` on which
+    the check holds, or None."""
+    for k, d in enumerate(earlier_sessions(data, chk["ticker"], chk["date"], int(chk["date_slack"])), 1):
+        act = measure(data, {**chk, "date": d.date()})
+        if act.missing:
+            continue
+        verdict, _ = compare(act.value, stated, chk["relation"], tol)
+        if verdict == "confirmed":
+            return d, k, act
+    return None
 
 
 def _stated(check: dict):
@@ -631,7 +660,10 @@ def evaluate_claims(claims: list[dict], data: ClaimData, tolerance_scale: float 
     stated where it differs; reason = why not verifiable; basis = how the actual was computed
     (price field and dates, figure and publication date); sources = '; '-joined source ids;
     confidence = lowest confidence of the inputs. `tolerance_scale` multiplies every
-    'approx' tolerance (1 = as in claims.yaml).
+    'approx' tolerance (1 = as in claims.yaml). A check with `date_slack: N` that does not hold
+    on its date but holds on one of the N trading sessions before it gets the verdict
+    `CONFIRMED_EARLIER`, its actual from that session, and `matched_session` = that session
+    (None on every other row).
     """
     rows = []
     for c in claims:
@@ -644,6 +676,19 @@ def evaluate_claims(claims: list[dict], data: ClaimData, tolerance_scale: float 
                 verdict, diff = "not verifiable", math.nan
             else:
                 verdict, diff = compare(act.value, stated, chk["relation"], tol)
+            matched = None
+            if chk.get("date_slack") and verdict != "confirmed":
+                hit = _slack_match(data, chk, stated, tol)
+                if hit is not None:
+                    matched, k, early = hit
+                    on_date = (f"{act.basis} gave {act.value:.6g}" if not act.missing
+                               else f"{_iso(chk['date'])}: {act.reason}")
+                    sessions = "session" if k == 1 else "sessions"
+                    act = Actual(early.value, early.unit, early.sources, early.confidence,
+                                 f"{early.basis}, {k} trading {sessions} before the stated "
+                                 f"{_iso(chk['date'])} (date_slack {chk['date_slack']}); the stated date "
+                                 f"does not match ({on_date})", early.reason, early.derived)
+                    verdict, diff = CONFIRMED_EARLIER, math.nan
             rows.append({
                 "claim_id": c["id"], "check_no": i + 1, "outlet": c["outlet"],
                 "published": pd.Timestamp(c["published"]), "claim": c["claim"],
@@ -654,6 +699,7 @@ def evaluate_claims(claims: list[dict], data: ClaimData, tolerance_scale: float 
                 "basis": act.basis or None, "sources": "; ".join(act.sources) or None,
                 "confidence": act.confidence, "derived": act.derived, "note": chk.get("note"),
                 "line": chk.get("line"),
+                "matched_session": matched,
             })
     df = pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
     for col in ("stated", "actual"):
@@ -663,7 +709,7 @@ def evaluate_claims(claims: list[dict], data: ClaimData, tolerance_scale: float 
 
 VERDICT_COLUMNS = (
     "claim_id", "published", "outlet", "claim", "n_checks", "n_confirmed", "n_differs",
-    "n_not_verifiable", "verdict", "sources", "confidence",
+    "n_not_verifiable", "verdict", "sources", "confidence", "n_confirmed_earlier",
 )
 
 
@@ -679,6 +725,7 @@ def claim_verdicts(checks: pd.DataFrame) -> pd.DataFrame:
             "n_confirmed": int((g["verdict"] == "confirmed").sum()),
             "n_differs": int((g["verdict"] == "differs").sum()),
             "n_not_verifiable": int((g["verdict"] == "not verifiable").sum()),
+            "n_confirmed_earlier": int((g["verdict"] == CONFIRMED_EARLIER).sum()),
             "verdict": combine_verdicts(g["verdict"]),
             "sources": "; ".join(dict.fromkeys(ids)) or None,
             "confidence": _min_confidence(g["confidence"].dropna()),
@@ -759,17 +806,33 @@ def outlet_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def check_tally(n_checks: int, n_confirmed: int, n_differs: int, n_not_verifiable: int) -> str:
+def check_tally(n_checks: int, n_confirmed: int, n_differs: int, n_not_verifiable: int,
+                n_confirmed_earlier: int | None = None) -> str:
     """Short words for a claim's checks: '2 of 3 checks differ', 'all 3 checks confirmed', 'both checks confirmed',
-    '1 of 2 checks confirmed, 1 not verifiable', 'the check is not verifiable'."""
+    '1 of 2 checks confirmed, 1 not verifiable', 'the check is not verifiable', '1 of 2 checks confirmed,
+    1 only on an earlier session'. `n_confirmed_earlier` (checks confirmed only on an earlier session)
+    defaults to the checks the other counts leave over."""
     n_checks, n_confirmed, n_differs, n_not_verifiable = (int(x) for x in (n_checks, n_confirmed, n_differs,
                                                                          n_not_verifiable))
-    if n_checks <= 0 or n_confirmed + n_differs + n_not_verifiable != n_checks:
+    if n_confirmed_earlier is None:
+        n_confirmed_earlier = n_checks - n_confirmed - n_differs - n_not_verifiable
+    n_early = int(n_confirmed_earlier)
+    if n_checks <= 0 or n_early < 0 or n_confirmed + n_early + n_differs + n_not_verifiable != n_checks:
         raise ValueError("the counts of a claim's checks must be positive and add up")
     noun = "check" if n_checks == 1 else "checks"
     if n_differs:
         verb = "differs" if n_differs == 1 else "differ"
         return ("the check differs" if n_checks == 1 else f"{n_differs} of {n_checks} {noun} {verb}")
+    if n_early:
+        early = ("only on an earlier session" if n_early == n_checks == 1 else
+                 f"{n_early} only on an earlier session")
+        if n_checks == 1:
+            return "the check is confirmed only on an earlier session"
+        parts = [f"{n_confirmed} of {n_checks} {noun} confirmed" if n_confirmed else f"none of {n_checks} {noun} confirmed on its date",
+                 early]
+        if n_not_verifiable:
+            parts.append(f"{n_not_verifiable} not verifiable")
+        return ", ".join(parts)
     if n_confirmed == n_checks:
         return {1: "the check is confirmed", 2: "both checks confirmed"}.get(n_checks, f"all {n_checks} checks confirmed")
     if n_confirmed == 0:

@@ -51,13 +51,16 @@ FLOW_METRICS = frozenset({
     "net_income", "interest_expense", "interest_expense_debt_total", "capitalized_interest",
     "cash_interest_paid_net", "depreciation_and_amortization", "stock_based_compensation",
     "operating_cash_flow", "investing_cash_flow", "capex_cash", "capex_company",
-    "capex_noncash_oem_reduction",
+    "capex_noncash_oem_reduction", "proceeds_from_debt", "repayments_of_debt", "ipo_net_proceeds",
+    "ipo_overallotment_net_proceeds", "contractual_interest_expense",
 })
 _STOCK_PREFIXES = ("debt_", "cash_", "restricted_cash_", "rpo_", "revenue_backlog",
                    "shares_outstanding_")
 _STOCK_EXTRA = frozenset({"marketable_securities", "construction_in_progress",
                           "senior_notes_2030_fair_value", "senior_notes_2031_fair_value",
-                          "undrawn_debt_availability", "active_power_mw", "contracted_power_mw"})
+                          "undrawn_debt_availability", "active_power_mw", "contracted_power_mw",
+                          "property_and_equipment_gross", "property_and_equipment_net",
+                          "revolver_capacity", "revolver_available"})
 _EXCLUDED_SUFFIXES = ("_guidance_low", "_guidance_high", "_target")
 
 #: Composite balances: name -> alternative component sets, in order of preference. At a quarter

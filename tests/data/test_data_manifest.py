@@ -43,9 +43,9 @@ def test_manifest_format(data_copy):
     text = (data_copy / "MANIFEST.sha256").read_text(encoding="utf-8")
     entries = [line.split("  ", 1) for line in text.splitlines()]
     files = sorted(p.relative_to(data_copy).as_posix() for p in data_copy.rglob("*")
-                   if p.is_file() and p.name != "MANIFEST.sha256")
-    assert [rel for _, rel in entries] == files  # every file but itself, sorted
-    assert len(files) == 35  # 6 tables, claims.yaml, 24 price files, dividends, 3 *.md
+                   if p.is_file() and p.name not in ("MANIFEST.sha256", "VENDORED.sha256"))
+    assert [rel for _, rel in entries] == files  # every file but itself and the vendoring record, sorted
+    assert len(files) == 37  # 8 tables, claims.yaml, 24 price files, dividends, 3 *.md
     assert "README.md" in files and "prices/PROVENANCE.md" in files
     for digest, rel in entries:
         assert digest == hashlib.sha256((data_copy / rel).read_bytes()).hexdigest()
@@ -66,15 +66,15 @@ def test_verify_reports_the_loader_error_of_a_corrupted_file(data_copy):
     assert len(problems) == 1
     p = problems[0]
     assert "prices/CRWV.csv, line 159, column 'high': got 80.0; expected high >= low (88.0)" in p
-    assert "changed since it was vendored (checksum" in p
+    assert "changed since the manifest was written (checksum" in p
 
 
 def test_verify_refuses_a_valid_edit(data_copy):
     set_cell(data_copy / "fundamentals.csv", 285, "value", "1364.677")
     problems = manifest.verify(data_copy)
     assert len(problems) == 1
-    assert "fundamentals.csv changed since it was vendored (checksum " in problems[0]
-    assert ("raw data is immutable; if the change is intended run `make vendor`"
+    assert "fundamentals.csv changed since the manifest was written (checksum " in problems[0]
+    assert ("if the change is intended, run `python -m analysis.data.manifest write`"
             in problems[0])
 
 
@@ -111,7 +111,7 @@ def test_malformed_manifest_line(data_copy):
 def test_cli_verify(data_copy, monkeypatch, capsys):
     ok = _cli("analysis.data.manifest", "verify", "--data-dir", "data", cwd=data_copy.parent)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "data: 35 files match MANIFEST.sha256" and ok.stderr == ""
+    assert ok.stdout.strip() == "data: 37 files match MANIFEST.sha256" and ok.stderr == ""
     set_cell(data_copy / "events.csv", 4, "day0", "2025-03-26")
     monkeypatch.chdir(data_copy.parent)
     assert manifest.main(["verify", "--data-dir", "data"]) == 1
@@ -138,7 +138,7 @@ def test_verify_is_fast_and_does_not_import_pandas():
 def upstream(tmp_path):
     """A copy of the vendored data standing in for ../shared/data (without a manifest)."""
     src = tmp_path / "shared" / "data"
-    shutil.copytree(DATA, src, ignore=shutil.ignore_patterns("MANIFEST.sha256"))
+    shutil.copytree(DATA, src, ignore=shutil.ignore_patterns("MANIFEST.sha256", "VENDORED.sha256"))
     return src
 
 
@@ -149,7 +149,7 @@ def test_default_source_is_shared_data_beside_the_repo():
 def test_vendor_into_empty_then_update(tmp_path, upstream):
     dest = tmp_path / "repo" / "data"
     changes = vendor.vendor(upstream, dest)
-    assert len(changes["added"]) == 35 and not changes["removed"] and not changes["modified"]
+    assert len(changes["added"]) == 37 and not changes["removed"] and not changes["modified"]
     assert manifest.verify(dest) == []
     assert (dest / "MANIFEST.sha256").read_bytes() == (DATA / "MANIFEST.sha256").read_bytes()
     before = _snapshot(dest)
@@ -162,7 +162,7 @@ def test_vendor_into_empty_then_update(tmp_path, upstream):
     assert changes["added"] == ["prices/XYZ.csv"]
     assert changes["removed"] == ["prices/AMD.csv"]
     assert changes["modified"] == ["README.md"]
-    assert len(changes["unchanged"]) == 33
+    assert len(changes["unchanged"]) == 35
     assert not (dest / "prices/AMD.csv").exists() and (dest / "prices/XYZ.csv").is_file()
     assert manifest.verify(dest) == []
     after = _snapshot(dest)
@@ -195,16 +195,123 @@ def test_vendor_cli(tmp_path, upstream, monkeypatch, capsys):
     monkeypatch.chdir(repo)
     assert vendor.main(["--from", str(upstream), "--data-dir", "data"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "35 added, 0 removed, 0 modified, 0 unchanged" in out[0]
+    assert "37 added, 0 removed, 0 modified, 0 unchanged" in out[0]
     assert "  + prices/CRWV.csv" in out
     assert vendor.main(["--from", str(upstream), "--data-dir", "data"]) == 0
-    assert capsys.readouterr().out.strip().endswith("0 added, 0 removed, 0 modified, 35 unchanged")
+    assert capsys.readouterr().out.strip().endswith("0 added, 0 removed, 0 modified, 37 unchanged")
     set_cell(upstream / "events.csv", 4, "timing", "evening")
     assert vendor.main(["--from", str(upstream), "--data-dir", "data"]) == 1
     err = capsys.readouterr().err
     assert "events.csv, line 4, column 'timing': got 'evening'" in err
     assert "refused to vendor" in err and "left untouched" in err
     assert manifest.verify(repo / "data") == []
+
+
+def _append(path, text):
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def test_vendor_records_what_it_took_in(tmp_path, upstream):
+    dest = tmp_path / "repo" / "data"
+    vendor.vendor(upstream, dest)
+    rec = manifest.read(dest, manifest.VENDORED_NAME)
+    assert rec == manifest.compute(upstream)  # the source's checksums, file by file
+    assert manifest.VENDORED_NAME not in manifest.data_files(dest)  # not a data file itself
+    assert manifest.verify(dest) == []
+
+
+def test_vendor_refuses_to_overwrite_local_changes(tmp_path, upstream):
+    dest = tmp_path / "repo" / "data"
+    vendor.vendor(upstream, dest)
+    # data/ is the project's own: a row added to fundamentals.csv, a line to the README
+    _append(dest / "fundamentals.csv", "2025Q3,2025-07-01,2025-09-30,2025-11-10,capex_cash,1.0,usd_m,"
+                                       "press_release,PR_25Q3,high,local test row\n")
+    _append(dest / "README.md", "\nA local line.\n")
+    manifest.write(dest)
+    # upstream changed both files (and another one)
+    _append(upstream / "fundamentals.csv", "2025Q3,2025-07-01,2025-09-30,2025-11-10,capex_cash,2.0,usd_m,"
+                                           "press_release,PR_25Q3,high,upstream test row\n")
+    _append(upstream / "README.md", "\nAn upstream line.\n")
+    _append(upstream / "FUNDAMENTALS.md", "\nUpstream only.\n")
+    before = _snapshot(dest)
+    with pytest.raises(vendor.VendorError) as ei:
+        vendor.vendor(upstream, dest)
+    assert ei.value.conflicts == ["README.md", "fundamentals.csv"]
+    msg = str(ei.value)
+    assert "README.md" in msg and "fundamentals.csv" in msg and "left untouched" in msg
+    assert "FUNDAMENTALS.md" not in msg  # changed upstream only: not a conflict
+    assert _snapshot(dest) == before
+    assert [p.name for p in dest.parent.iterdir()] == ["data"]
+
+
+def test_vendor_keeps_local_changes_and_takes_upstream_ones(tmp_path, upstream):
+    dest = tmp_path / "repo" / "data"
+    vendor.vendor(upstream, dest)
+    _append(dest / "README.md", "\nA local line.\n")
+    (dest / "NOTES.md").write_text("local only\n")
+    manifest.write(dest)
+    local_readme = (dest / "README.md").read_bytes()
+    _append(upstream / "FUNDAMENTALS.md", "\nUpstream only.\n")
+    changes = vendor.vendor(upstream, dest)
+    assert changes["modified"] == ["FUNDAMENTALS.md"]  # taken in
+    assert changes["kept_local"] == ["NOTES.md", "README.md"]
+    assert (dest / "README.md").read_bytes() == local_readme  # never overwritten
+    assert (dest / "NOTES.md").read_text() == "local only\n"
+    assert (dest / "FUNDAMENTALS.md").read_bytes() == (upstream / "FUNDAMENTALS.md").read_bytes()
+    assert manifest.verify(dest) == []
+    assert manifest.read(dest, manifest.VENDORED_NAME) == manifest.compute(upstream)
+    # the same local edit made upstream later is no conflict
+    shutil.copyfile(dest / "README.md", upstream / "README.md")
+    vendor.vendor(upstream, dest)
+    assert (dest / "README.md").read_bytes() == local_readme
+
+
+def test_vendor_refuses_removing_a_locally_changed_file(tmp_path, upstream):
+    dest = tmp_path / "repo" / "data"
+    vendor.vendor(upstream, dest)
+    _append(dest / "FUNDAMENTALS.md", "\nlocal\n")
+    manifest.write(dest)
+    (upstream / "FUNDAMENTALS.md").unlink()
+    with pytest.raises(vendor.VendorError) as ei:
+        vendor.vendor(upstream, dest)
+    assert ei.value.conflicts == ["FUNDAMENTALS.md"]
+
+
+def test_vendor_without_a_record_refuses_any_difference(tmp_path, upstream):
+    # no record of the last vendoring: nothing can be assumed unchanged, so a file that differs
+    # from the source is never overwritten
+    dest = tmp_path / "repo" / "data"
+    vendor.vendor(upstream, dest)
+    (dest / manifest.VENDORED_NAME).unlink()
+    _append(upstream / "README.md", "\nupstream\n")
+    with pytest.raises(vendor.VendorError) as ei:
+        vendor.vendor(upstream, dest)
+    assert ei.value.conflicts == ["README.md"]
+
+
+@pytest.mark.parametrize("record, local, source, expected", [
+    ({"a": "1"}, {"a": "1"}, {"a": "1"}, {"keep": ["a"]}),
+    ({"a": "1"}, {"a": "1"}, {"a": "2"}, {"take": ["a"]}),
+    ({"a": "1"}, {"a": "3"}, {"a": "1"}, {"keep": ["a"]}),
+    ({"a": "1"}, {"a": "3"}, {"a": "2"}, {"conflict": ["a"]}),
+    ({"a": "1"}, {"a": "2"}, {"a": "2"}, {"keep": ["a"]}),
+    ({}, {}, {"a": "2"}, {"take": ["a"]}),
+    ({}, {"a": "1"}, {"a": "2"}, {"conflict": ["a"]}),
+    ({}, {"a": "1"}, {}, {"keep": ["a"]}),
+    ({"a": "1"}, {"a": "1"}, {}, {"remove": ["a"]}),
+    ({"a": "1"}, {"a": "3"}, {}, {"conflict": ["a"]}),
+])
+def test_vendor_plan(record, local, source, expected):
+    full = {"take": [], "keep": [], "remove": [], "conflict": [], **expected}
+    assert vendor.plan(record, local, source) == full
+
+
+def test_real_data_record_names_only_shared_files():
+    # data/VENDORED.sha256 lists what was last taken in from ../shared/data
+    rec = manifest.read(DATA, manifest.VENDORED_NAME)
+    assert "claims.yaml" in rec and "fundamentals.csv" in rec
+    assert set(rec) <= set(manifest.data_files(DATA))
 
 
 def test_vendor_missing_source(tmp_path):
@@ -217,7 +324,7 @@ def test_validate_cli(data_copy, monkeypatch, capsys):
 
     monkeypatch.chdir(data_copy.parent)
     assert validate.main(["--data-dir", "data"]) == 0
-    assert capsys.readouterr().out.strip() == "data: 32 data files valid"  # 35 files - 3 *.md
+    assert capsys.readouterr().out.strip() == "data: 34 data files valid"  # 37 files - 3 *.md
     set_cell(data_copy / "customers.csv", 3, "value", "135")
     set_cell(data_copy / "prices/SPY.csv", 5, "open", "-1")
     assert validate.main(["--data-dir", "data"]) == 1

@@ -3,7 +3,7 @@
 Each error must name the file, the 1-based physical line, the column, the bad value and what was
 expected, both in its message and in its attributes. Line numbers below were read off the
 vendored files with `grep -n` (e.g. fundamentals.csv 285 = 2025Q3 revenue from PR_25Q3, CRWV.csv
-159 = 2025-11-11, events.csv 4 = E03 IPO, claims.yaml 56 = `- id: C04`).
+159 = 2025-11-11, events.csv 4 = E03 IPO, claims.yaml 60 = `- id: C04`).
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def test_embedded_newlines_keep_physical_lines(data_copy, newline):
     set_cell(f, 10, "note", f"first part{newline}second part")
     assert lines(f)[10].startswith("second part")  # physical line 11 is the note's tail
     df = D.load_fundamentals(data_dir=data_copy)
-    assert len(df) == 450
+    assert len(df) == 479
     assert df.loc[df["line"] == 10, "note"].item() == f"first part{newline}second part"
     rev = df[(df.period == "2025Q3") & (df.metric == "revenue") & (df.source == "PR_25Q3")]
     assert rev["line"].item() == 286
@@ -270,20 +270,20 @@ def _edit_yaml(data_dir, line, old, new):
     _edit_line(data_dir / "claims.yaml", line, lambda t: t.replace(old, new, 1) if old in t else pytest.fail(t))
 
 
-# line 61 = C04 checks[0]: {measure: close, ticker: CRWV, date: 2025-11-10, stated: 105.61, ...}
+# line 65 = C04 checks[0]: {measure: close, ticker: CRWV, date: 2025-11-10, stated: 105.61, ...}
 YAML_CASES = [
-    (61, "measure: close", "measure: closing", 61, "C04.checks[0].measure", "closing", "a known measure"),
-    (61, "ticker: CRWV", "ticker: CRWX", 61, "C04.checks[0].ticker", "CRWX", "price file"),
-    (61, "date: 2025-11-10", "date: 2025-11-31", 61, "C04.checks[0].date", "2025-11-31", "YYYY-MM-DD"),
-    (61, "stated: 105.61, ", "", 61, "C04.checks[0].stated", None, "the value the press stated"),
-    (61, "stated: 105.61", "stated: lots", 61, "C04.checks[0].stated", "lots", "a number"),
-    (61, "relation: approx", "relation: roughly", 61, "C04.checks[0].relation", "roughly", "one of: approx"),
-    (61, "tolerance: 0.01", "tolerance: -1", 61, "C04.checks[0].tolerance", -1, "non-negative"),
-    (61, "ticker: CRWV, ", "", 61, "C04.checks[0].ticker", None, "arguments (ticker, date)"),
-    (61, "date: 2025-11-10", "date: 2025-11-10, days: 3", 61, "C04.checks[0].days", 3, "arguments (ticker, date)"),
-    (57, "published: 2025-12-17", "published: 17 Dec 2025", 56, "C04.published", "17 Dec 2025", "YYYY-MM-DD"),
-    (56, "id: C04", "id: C03", 56, "C03.id", "C03", "a unique id; also on line"),
-    (58, "outlet: cnyes.com", "outlet_name: cnyes.com", 56, "C04.outlet_name", ..., "only the fields"),
+    (65, "measure: close", "measure: closing", 65, "C04.checks[0].measure", "closing", "a known measure"),
+    (65, "ticker: CRWV", "ticker: CRWX", 65, "C04.checks[0].ticker", "CRWX", "price file"),
+    (65, "date: 2025-11-10", "date: 2025-11-31", 65, "C04.checks[0].date", "2025-11-31", "YYYY-MM-DD"),
+    (65, "stated: 105.61, ", "", 65, "C04.checks[0].stated", None, "the value the press stated"),
+    (65, "stated: 105.61", "stated: lots", 65, "C04.checks[0].stated", "lots", "a number"),
+    (65, "relation: approx", "relation: roughly", 65, "C04.checks[0].relation", "roughly", "one of: approx"),
+    (65, "tolerance: 0.01", "tolerance: -1", 65, "C04.checks[0].tolerance", -1, "non-negative"),
+    (65, "ticker: CRWV, ", "", 65, "C04.checks[0].ticker", None, "arguments (ticker, date)"),
+    (65, "date: 2025-11-10", "date: 2025-11-10, days: 3", 65, "C04.checks[0].days", 3, "arguments (ticker, date)"),
+    (61, "published: 2025-12-17", "published: 17 Dec 2025", 60, "C04.published", "17 Dec 2025", "YYYY-MM-DD"),
+    (60, "id: C04", "id: C03", 60, "C03.id", "C03", "a unique id; also on line"),
+    (62, "outlet: cnyes.com", "outlet_name: cnyes.com", 60, "C04.outlet_name", ..., "only the fields"),
 ]
 
 
@@ -301,11 +301,11 @@ def test_claims_unknown_metric(data_copy):
 
 
 def test_claims_yaml_syntax_error(data_copy):
-    _edit_yaml(data_copy, 61, "tolerance: 0.01}", "tolerance: 0.01")
+    _edit_yaml(data_copy, 65, "tolerance: 0.01}", "tolerance: 0.01")
     with pytest.raises(DataValidationError) as ei:
         D.load_claims(data_dir=data_copy)
     err = ei.value
-    assert err.expected == "valid YAML" and err.line is not None and err.line >= 61
+    assert err.expected == "valid YAML" and err.line is not None and err.line >= 65
     assert err.column.startswith("character ")
     assert f"line {err.line}," in str(err)
 

@@ -60,9 +60,12 @@ def test_html_content_and_toc(rendered):
     assert "Table 1" in text and "Figure 1" in text
     toc = soup.select_one("nav.toc")
     assert toc is not None
+    # sections (h2) and their sub-sections (h3), in reading order, sub-sections nested
     targets = [a["href"] for a in toc.select("a")]
-    h2_ids = ["#" + h["id"] for h in soup.select("main h2[id]")]
-    assert targets == h2_ids and "#Fixture-section" in targets and "#Disclosures" in targets
+    heading_ids = ["#" + h["id"] for h in soup.select("main h2[id], main h3[id]")]
+    assert targets == heading_ids and "#Fixture-section" in targets and "#Disclosures" in targets
+    assert [a["href"] for a in toc.select("ol > li > a.toc-section")] == ["#" + h["id"] for h in soup.select("main h2[id]")]
+    assert "#A-sub-head" in [a["href"] for a in toc.select("ol ol a.toc-sub")]
     # inputs, parameters and streams are not in the note
     for absent in ("import pandas", "noise on stdout", "more noise", "results_dir", "injected"):
         assert absent not in text

@@ -14,7 +14,7 @@ from ..errors import DataValidationError
 _LAZY = {
     "as_of_date": "load", "load_claims": "load", "load_contracts": "load",
     "load_customers": "load", "load_dividends": "load", "load_events": "load",
-    "load_financings": "load", "load_fundamentals": "load", "load_prices": "load",
+    "load_financings": "load", "load_debt_facilities": "load", "load_debt_maturities": "load", "load_fundamentals": "load", "load_prices": "load",
     "load_sources": "load", "price_tickers": "load",
     "validate_all": "validate", "validate_file": "validate",
 }
@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
         load_claims,
         load_contracts,
         load_customers,
+        load_debt_facilities,
+        load_debt_maturities,
         load_dividends,
         load_events,
         load_financings,

@@ -145,6 +145,26 @@ def load_financings(as_of=None, data_dir=None) -> pd.DataFrame:
     return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.FINANCINGS.file), data_dir, cited=True)
 
 
+def load_debt_facilities(as_of=None, data_dir=None) -> pd.DataFrame:
+    """Debt by facility and date: as_of (date of the figure), facility, measure ('principal'
+    outstanding, 'commitment' = facility size, 'issued' = principal issued, 'terms' = rate and
+    maturity only), amount_usd_m (USD m), rate_kind ('effective', 'stated', 'sofr_margin'),
+    rate_pct / rate_high_pct (percent, 0..100; a range when both), maturity (YYYY-MM[-DD] text,
+    or 'A to B' for a range), published, source_kind, source, confidence, note."""
+    df = to_frame(_with_sources(S.DEBT_FACILITY_TABLE, data_dir), S.DEBT_FACILITY_TABLE)
+    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.DEBT_FACILITY_TABLE.file),
+                          data_dir, cited=True)
+
+
+def load_debt_maturities(as_of=None, data_dir=None) -> pd.DataFrame:
+    """Contractual future principal payments as stated at `as_of` (a balance-sheet date): bucket
+    ('remaining_year' = rest of `year`, 'year', 'thereafter', 'total'), year, amount_usd_m (USD m),
+    published, source_kind, source, confidence, note."""
+    df = to_frame(_with_sources(S.DEBT_MATURITIES, data_dir), S.DEBT_MATURITIES)
+    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.DEBT_MATURITIES.file),
+                          data_dir, cited=True)
+
+
 def load_events(as_of=None, data_dir=None) -> pd.DataFrame:
     """Market events: event_id, announced, timing, day0 (first session that could react), kind,
     origin, description, source (free text), source_date, confidence. Filtered on `announced`."""
@@ -225,7 +245,7 @@ _LineLoader.yaml_implicit_resolvers = {
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_CHECK_EXTRA = {"stated", "relation", "tolerance", "note", "measure", "__line__"}
+_CHECK_EXTRA = {"stated", "relation", "tolerance", "date_slack", "note", "measure", "__line__"}
 _CLAIM_FIELDS = ("id", "published", "outlet", "claim", "checks")
 _CLAIM_OPTIONAL = ("note",)
 
@@ -301,6 +321,14 @@ def _validate_check(chk, cid, i, file, tickers=frozenset()):
                                   f"a date on or after start ({chk['start'].isoformat()})")
     if "note" in chk and not isinstance(chk["note"], str):
         raise DataValidationError(file, line, f"{where}.note", chk["note"], "text")
+    if "date_slack" in chk:
+        slack = chk["date_slack"]
+        if "date" not in chk:
+            raise DataValidationError(file, line, f"{where}.date_slack", slack,
+                                      "no date_slack: only price measures with a date take one")
+        if not isinstance(slack, int) or isinstance(slack, bool) or slack < 1:
+            raise DataValidationError(file, line, f"{where}.date_slack", slack,
+                                      "a whole number of trading sessions >= 1")
     if m == "none":
         for f in ("stated", "relation", "tolerance"):
             if f in chk:

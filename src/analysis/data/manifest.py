@@ -7,7 +7,8 @@ The manifest lists every file under data/ except itself: `<sha256>  <path relati
 sorted by path (so `cd data && sha256sum -c MANIFEST.sha256` also works). `verify` is fast when
 all is well (hashing only; pandas is not imported). On a mismatch it runs the loaders that read
 the changed file, so a corrupted file is reported with the loader's file/line/column/value/
-expectation; a change that still validates is refused too, because raw data is immutable.
+expectation; a change that still validates is refused too: data/ changes only on purpose, and
+an intended change is recorded with `write`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from pathlib import Path
 from ..errors import DataValidationError, display_path
 
 MANIFEST_NAME = "MANIFEST.sha256"
-_HINT = "raw data is immutable; if the change is intended run `make vendor`"
+# what `make vendor` last took in from ../shared/data (analysis.data.vendor): not a data file either
+VENDORED_NAME = "VENDORED.sha256"
+_NOT_DATA = (MANIFEST_NAME, VENDORED_NAME)
+_HINT = ("data/ changes only on purpose: if the change is intended, run "
+         "`python -m analysis.data.manifest write`")
 
 
 def _dir(data_dir) -> Path:
@@ -34,13 +39,13 @@ def _dir(data_dir) -> Path:
 
 def data_files(data_dir=None) -> list[str]:
     """Every file under `data_dir` as a path relative to it (forward slashes), sorted; the
-    manifest itself excluded."""
+    manifest and the vendoring record excluded."""
     root = _dir(data_dir)
     out = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
             rel = (Path(dirpath) / name).relative_to(root).as_posix()
-            if rel != MANIFEST_NAME:
+            if rel not in _NOT_DATA:
                 out.append(rel)
     return sorted(out)
 
@@ -76,9 +81,10 @@ def write(data_dir=None) -> Path:
     return path
 
 
-def read(data_dir=None) -> dict[str, str]:
-    """{relative path: sha256} from the manifest; a malformed line raises DataValidationError."""
-    path = _dir(data_dir) / MANIFEST_NAME
+def read(data_dir=None, name: str = MANIFEST_NAME) -> dict[str, str]:
+    """{relative path: sha256} from the manifest (or another checksum list of `data_dir` in the
+    same format, `name`); a malformed line raises DataValidationError."""
+    path = _dir(data_dir) / name
     file = display_path(path)
     if not path.is_file():
         raise DataValidationError(file, None, None, None,
@@ -128,10 +134,10 @@ def verify(data_dir=None) -> list[str]:
             msg = f"{shown} is missing (listed in {manifest}): {_HINT}"
             err = _loader_error(rel, root, skip_own=True)
         elif old is None:
-            msg = f"{shown} is not in {manifest} (added since data was vendored): {_HINT}"
+            msg = f"{shown} is not in {manifest} (added since the manifest was written): {_HINT}"
             err = _loader_error(rel, root)
         else:
-            msg = (f"{shown} changed since it was vendored (checksum {new[:12]}..., "
+            msg = (f"{shown} changed since the manifest was written (checksum {new[:12]}..., "
                    f"{manifest} has {old[:12]}...): {_HINT}")
             err = _loader_error(rel, root)
         if err is not None:

@@ -93,6 +93,51 @@ def check_ticker_has_prices(records, file, tickers):
                                       "a ticker with a price file prices/<TICKER>.csv: " + ", ".join(sorted(tickers)))
 
 
+def check_debt_facility_rows(records, file):
+    """An amount for principal/commitment/issued rows and none for 'terms' rows; a rate kind with
+    every rate and a rate with every rate kind; a range's high end at or above its low end."""
+    for r in records:
+        amount = r["amount_usd_m"]
+        if r["measure"] == "terms" and amount is not None:
+            raise DataValidationError(file, r["_line"], "amount_usd_m", amount,
+                                      "no amount for measure 'terms' (rate and maturity only)")
+        if r["measure"] != "terms" and amount is None:
+            raise DataValidationError(file, r["_line"], "amount_usd_m", "",
+                                      f"an amount (USD m) for measure '{r['measure']}'")
+        if (r["rate_kind"] is None) != (r["rate_pct"] is None):
+            col = "rate_kind" if r["rate_kind"] is None else "rate_pct"
+            raise DataValidationError(file, r["_line"], col, "", "rate_kind and rate_pct given together")
+        high = r["rate_high_pct"]
+        if high is not None and (r["rate_pct"] is None or high < r["rate_pct"]):
+            raise DataValidationError(file, r["_line"], "rate_high_pct", high,
+                                      "the high end of a rate range, >= rate_pct")
+
+
+MATURITY_TOLERANCE_USD_M = 1.0  # sources rounded to USD millions (a 10-K via a secondary) still add up
+
+
+def check_maturity_schedule(records, file):
+    """'year' buckets name their year, other buckets none; one schedule (as_of, source) has at
+    most one total, and its buckets add up to it within `MATURITY_TOLERANCE_USD_M`."""
+    groups: dict = {}
+    for r in records:
+        if (r["bucket"] in ("year", "remaining_year")) != (r["year"] is not None):
+            raise DataValidationError(file, r["_line"], "year", "" if r["year"] is None else r["year"],
+                                      "a year for buckets 'year' and 'remaining_year' only")
+        groups.setdefault((r["as_of"], r["source"]), []).append(r)
+    for rows in groups.values():
+        totals = [r for r in rows if r["bucket"] == "total"]
+        if len(totals) > 1:
+            raise DataValidationError(file, totals[1]["_line"], "bucket", "total",
+                                      "one total per schedule (as_of, source)")
+        if totals:
+            parts = sum(r["amount_usd_m"] for r in rows if r["bucket"] != "total")
+            tot = totals[0]["amount_usd_m"]
+            if abs(parts - tot) > MATURITY_TOLERANCE_USD_M:
+                raise DataValidationError(file, totals[0]["_line"], "amount_usd_m", tot,
+                                          f"the sum of the schedule's buckets ({parts:.3f})")
+
+
 # Rules that need only the file's own records, by the name used in `Schema.checks`.
 FILE_RULES = {
     "period_dates": check_period_dates,
@@ -100,6 +145,8 @@ FILE_RULES = {
     "day0_after_announced": check_day0_after_announced,
     "date_order": check_date_order,
     "bar_sanity": check_bar_sanity,
+    "debt_facility_rows": check_debt_facility_rows,
+    "maturity_schedule": check_maturity_schedule,
 }
 # Rules that need another file (sources.csv, the price files); the loaders apply them.
 CROSS_FILE_RULES = {

@@ -33,6 +33,9 @@ METRIC_UNITS: dict[str, str] = {
         "debt_revolver", "debt_oem_financing", "debt_magnetar_loan", "debt_recourse_current",
         "debt_recourse_noncurrent", "debt_nonrecourse_current", "debt_nonrecourse_noncurrent",
         "senior_notes_2030_fair_value", "senior_notes_2031_fair_value", "undrawn_debt_availability",
+        "property_and_equipment_gross", "property_and_equipment_net", "proceeds_from_debt",
+        "repayments_of_debt", "ipo_net_proceeds", "ipo_overallotment_net_proceeds",
+        "revolver_capacity", "revolver_available", "contractual_interest_expense",
         "rpo_total", "revenue_backlog", "revenue_us",
         "revenue_guidance_low", "revenue_guidance_high",
         "adjusted_operating_income_guidance_low", "adjusted_operating_income_guidance_high",
@@ -42,6 +45,7 @@ METRIC_UNITS: dict[str, str] = {
     **{m: "pct" for m in (
         "rpo_within_24m_pct", "rpo_months_25_48_pct", "revenue_backlog_within_24m_pct",
         "revenue_backlog_within_48m_pct", "committed_contract_revenue_pct", "operating_margin_pct",
+        "short_term_debt_weighted_rate_pct",
     )},
     **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target",
                          "delay_site_power_mw")},
@@ -50,9 +54,10 @@ METRIC_UNITS: dict[str, str] = {
     **{m: "count" for m in (
         "shares_outstanding_class_a", "shares_outstanding_class_b", "shares_outstanding_class_c",
         "shares_outstanding_class_a_balance_sheet", "shares_outstanding_class_b_balance_sheet",
-        "weighted_avg_shares_basic",
+        "weighted_avg_shares_basic", "shares_outstanding_redeemable_class_a",
     )},
     "gpu_useful_life_years": "years",
+    "convertible_notes_2031_conversion_price": "usd",
 }
 
 CUSTOMER_MEASURES = (
@@ -99,7 +104,7 @@ FUNDAMENTALS = Schema(
     columns=(
         Col("period", pattern=PERIOD), Col("period_start", "date"), Col("period_end", "date"),
         Col("published", "pdate", required=False), Col("metric", choices=tuple(METRIC_UNITS)),
-        Col("value", "float"), Col("unit", choices=("usd_m", "pct", "mw", "count", "years", "days")),
+        Col("value", "float"), Col("unit", choices=("usd_m", "usd", "pct", "mw", "count", "years", "days")),
         Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
         Col("note", required=False),
     ),
@@ -145,6 +150,49 @@ FINANCINGS = Schema(
     key=("announced", "holder", "kind"),
     published="announced",
     checks=("source_exists",),
+)
+
+# debt_facilities.csv: one row per facility, date and measure (principal outstanding, facility
+# commitment, principal issued, or terms only), with its rate and maturity as the document states them
+DEBT_FACILITIES = (
+    "ddtl_1_0", "ddtl_2_0", "ddtl_2_1", "ddtl_3_0", "ddtl_4_0", "ddtl_5_0", "term_loan_2024",
+    "revolver", "oem_financing", "magnetar_loan", "senior_notes_2030", "senior_notes_2031",
+    "senior_notes_2031_b", "convertible_notes_2031", "convertible_notes_2032",
+)
+DEBT_MEASURES = ("principal", "commitment", "issued", "terms")
+RATE_KINDS = ("effective", "stated", "sofr_margin")
+
+DEBT_FACILITY_TABLE = Schema(
+    file="debt_facilities.csv",
+    columns=(
+        Col("as_of", "date"), Col("facility", choices=DEBT_FACILITIES),
+        Col("measure", choices=DEBT_MEASURES), Col("amount_usd_m", "float", required=False, min=0),
+        Col("rate_kind", required=False, choices=RATE_KINDS),
+        Col("rate_pct", "float", required=False, min=0, max=100),
+        Col("rate_high_pct", "float", required=False, min=0, max=100),
+        Col("maturity", required=False, pattern=r"\d{4}-\d{2}(-\d{2})?( to \d{4}-\d{2}(-\d{2})?)?"),
+        Col("published", "pdate", required=False), Col("source_kind", choices=SOURCE_KINDS),
+        Col("source"), Col("confidence", choices=CONFIDENCE), Col("note"),
+    ),
+    key=("as_of", "facility", "measure", "source"),
+    published="published",
+    checks=("debt_facility_rows", "source_exists"),
+)
+
+# debt_maturities.csv: the contractual schedule of future principal payments (10-Q/10-K debt note)
+MATURITY_BUCKETS = ("remaining_year", "year", "thereafter", "total")
+DEBT_MATURITIES = Schema(
+    file="debt_maturities.csv",
+    columns=(
+        Col("as_of", "date"), Col("bucket", choices=MATURITY_BUCKETS),
+        Col("year", "int", required=False, min=2000, max=2100),
+        Col("amount_usd_m", "float", min=0), Col("published", "pdate", required=False),
+        Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
+        Col("note", required=False),
+    ),
+    key=("as_of", "bucket", "year", "source"),
+    published="published",
+    checks=("maturity_schedule", "source_exists"),
 )
 
 SOURCES = Schema(

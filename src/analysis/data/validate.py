@@ -22,11 +22,14 @@ _TABLES: dict[str, Callable] = {
     "customers.csv": L.load_customers,
     "contracts.csv": L.load_contracts,
     "financings.csv": L.load_financings,
+    "debt_facilities.csv": L.load_debt_facilities,
+    "debt_maturities.csv": L.load_debt_maturities,
     "events.csv": L.load_events,
     "claims.yaml": L.load_claims,
     "prices/dividends.csv": L.load_dividends,
 }
-_SOURCE_USERS = ("fundamentals.csv", "customers.csv", "contracts.csv", "financings.csv")
+_SOURCE_USERS = ("fundamentals.csv", "customers.csv", "contracts.csv", "financings.csv",
+                 "debt_facilities.csv", "debt_maturities.csv")
 _TICKER_USERS = ("prices/dividends.csv", "claims.yaml")
 
 

@@ -1,18 +1,18 @@
 """HTML of the note: nbconvert's HTMLExporter with our template (templates/html/crwv).
 
 The page is self-contained: styles inline, figures inline SVG, no script, no link, no font
-fetched. A table of contents is built from the section headings (h2) with BeautifulSoup and
-put in place of the `<nav class="toc">` placeholder the front page emits.
+fetched. Layout (`html_layout`): tables in scroll boxes, unique ids (SVG ids prefixed per chart),
+and a table of contents (sections and sub-sections) in place of the `<nav class="toc">`
+placeholder the front page emits.
 """
 
 from __future__ import annotations
 
 import copy
-import html as _html
 import re
 from pathlib import Path
 
-from bs4 import BeautifulSoup
+from .html_layout import inline_svg, layout_page
 
 TEMPLATE_BASE = Path(__file__).parent / "templates" / "html"
 TOC_PLACEHOLDER = '<nav class="toc" id="toc"></nav>'
@@ -27,18 +27,6 @@ def exporter():
     ex.exclude_output_prompt = True
     ex.anchor_link_text = ""
     return ex
-
-
-def toc_html(page: str) -> str:
-    """An ordered list of links to the section headings (h2 with an id) of the page."""
-    soup = BeautifulSoup(page, "html.parser")
-    items = []
-    for h in soup.select("main h2[id]"):
-        text = h.get_text(" ", strip=True).rstrip("\u00b6").strip()
-        items.append(f'<li><a href="#{_html.escape(h["id"], quote=True)}">{_html.escape(text)}</a></li>')
-    if not items:
-        return ""
-    return f'<nav class="toc" id="toc"><p class="box-title">Contents</p><ol>{"".join(items)}</ol></nav>'
 
 
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
@@ -67,6 +55,7 @@ def render_html(nb) -> bytes:
     """The merged, cleaned, numbered notebook as one HTML page (UTF-8 bytes)."""
     nb, stash = _stash_svg(nb)
     page, _ = exporter().from_notebook_node(nb)
-    page = page.replace(TOC_PLACEHOLDER, toc_html(page), 1)
-    page = re.sub(r"<!--crwv-svg-(\d+)-->", lambda m: stash[int(m.group(1))], page)
+    page = layout_page(page, TOC_PLACEHOLDER)
+    # SVG back as it was, but its ids prefixed per chart ("f3-line2d_1"): unique across the page
+    page = re.sub(r"<!--crwv-svg-(\d+)-->", lambda m: inline_svg(stash[int(m.group(1))], int(m.group(1)) + 1), page)
     return page.encode("utf-8")

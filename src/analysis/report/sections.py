@@ -11,6 +11,7 @@ SECTIONS: tuple[str, ...] = (
     "02_backlog_conversion",
     "03_customer_concentration",
     "04_sector_contagion",
+    "06_funding",
     "05_claims_ledger",
 )
 

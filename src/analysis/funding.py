@@ -1,0 +1,516 @@
+"""Funding and capital structure: the funding gap, the debt stack, maturities, the cost of new
+debt, liquidity, returns on capital and dilution.
+
+Inputs are the loaders' frames (`load_fundamentals`, `load_debt_facilities`,
+`load_debt_maturities`, `load_financings`) and `analysis.fundamentals.Panel` objects. Money is in
+USD millions, rates in percent (0..100) where a column name ends in `_pct` and as fractions
+(0.09 = 9%) elsewhere, share counts as numbers of shares. Nothing is estimated or filled: a
+missing input gives a missing output (NaN, never zero) with the reason, and quarters that are
+derived by subtraction (Q2 = H1 - Q1, Q4 = FY - 9M) keep the `derived` flag of
+`analysis.fundamentals`. Assumptions (SOFR, the share of D&A that is computing equipment) are
+parameters with no default taken from data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import fundamentals as F
+from . import unit_economics as U
+from .data import schema as S
+
+GAP_METRICS = ("operating_cash_flow", "capex_cash")
+ROIC_METRICS = ("revenue", "operating_income", "depreciation_and_amortization",
+                "property_and_equipment_gross", "property_and_equipment_net")
+LIQUIDITY_METRICS = ("cash_and_equivalents", "cash_and_restricted_cash", "restricted_cash_current",
+                     "restricted_cash_noncurrent", "marketable_securities", "revolver_available",
+                     "undrawn_debt_availability", "debt_current", "debt_recourse_current",
+                     "debt_nonrecourse_current")
+SHARE_METRICS = ("shares_outstanding_class_a", "shares_outstanding_class_b", "shares_outstanding_class_c")
+
+#: facility rows that are newest facilities' terms: measures that carry a new facility's rate
+NEW_FACILITY_MEASURES = ("issued", "commitment")
+CONVERTIBLES = ("convertible_notes_2031", "convertible_notes_2032")
+
+
+def _isnan(x) -> bool:
+    return x is None or (isinstance(x, float | np.floating) and math.isnan(float(x)))
+
+
+def _min_conf(levels) -> str | None:
+    levels = [c for c in levels if isinstance(c, str) and c in S.CONFIDENCE_RANK]
+    return min(levels, key=S.CONFIDENCE_RANK.__getitem__) if levels else None
+
+
+def _ids(*sources) -> str | None:
+    out = []
+    for s in sources:
+        if isinstance(s, str):
+            out += [x for x in s.replace(";", " ").split() if x]
+    return "; ".join(dict.fromkeys(out)) or None
+
+
+# --------------------------------------------------------------------------- funding gap
+GAP_COLUMNS = ["quarter", "operating_cash_flow", "capex_cash", "funding_gap",
+               "operating_cash_flow_derived", "capex_cash_derived", "derived", "sources",
+               "confidence", "reason"]
+
+
+def funding_gap(panel: F.Panel) -> pd.DataFrame:
+    """Quarterly funding gap (USD m): capex_cash - operating_cash_flow.
+
+    `panel` must hold `operating_cash_flow` and `capex_cash` (cash purchases of property and
+    equipment, positive). A positive gap is cash the quarter's investment needed beyond what
+    operations generated, to be financed by debt, equity or cash on hand; a negative gap is a
+    surplus. Derived quarters (Q2 = 9M - Q1 - Q3, Q4 = FY - 9M) come from the panel with their
+    flags (`*_derived`, and `derived` if either is). Missing input -> NaN gap and a reason.
+    Columns: `GAP_COLUMNS`.
+    """
+    for m in GAP_METRICS:
+        if m not in panel.values.columns:
+            raise KeyError(f"funding_gap needs panel metric {m!r}")
+    der = panel.derived_mask()
+    rows = []
+    for q in panel.values.index:
+        ocf, capex = panel.values.at[q, "operating_cash_flow"], panel.values.at[q, "capex_cash"]
+        recs = [panel.record(q, m) for m in GAP_METRICS]
+        miss = [m for m, v in zip(GAP_METRICS, (ocf, capex), strict=True) if _isnan(v)]
+        rows.append({
+            "quarter": q, "operating_cash_flow": ocf, "capex_cash": capex,
+            "funding_gap": np.nan if miss else capex - ocf,
+            "operating_cash_flow_derived": bool(der.at[q, "operating_cash_flow"]),
+            "capex_cash_derived": bool(der.at[q, "capex_cash"]),
+            "derived": bool(der.at[q, "operating_cash_flow"] or der.at[q, "capex_cash"]),
+            "sources": _ids(*(r.get("source") for r in recs)),
+            "confidence": _min_conf(r.get("confidence") for r in recs) if not miss else None,
+            "reason": "; ".join(panel.record(q, m).get("reason") or f"{m} {q} missing" for m in miss) or None,
+        })
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+def period_funding_gap(fund: pd.DataFrame, periods) -> pd.DataFrame:
+    """The funding gap over reported periods (e.g. 'FY2025', '2026H1', '2025-9M'), from the best
+    figures as reported (no derivation). Columns as `funding_gap` with `period` for `quarter`."""
+    best = F.best_figures(fund)
+    rows = []
+    for p in periods:
+        figs = {m: F.figure(fund, m, p, best=best) for m in GAP_METRICS}
+        ocf, capex = (figs[m]["value"] for m in GAP_METRICS)
+        miss = [m for m in GAP_METRICS if figs[m]["value"] is None]
+        rows.append({
+            "period": p, "operating_cash_flow": np.nan if ocf is None else ocf,
+            "capex_cash": np.nan if capex is None else capex,
+            "funding_gap": np.nan if miss else capex - ocf,
+            "operating_cash_flow_derived": figs["operating_cash_flow"]["derived"],
+            "capex_cash_derived": figs["capex_cash"]["derived"],
+            "derived": any(f["derived"] for f in figs.values()),
+            "sources": _ids(*(f["source"] for f in figs.values())),
+            "confidence": None if miss else _min_conf(f["confidence"] for f in figs.values()),
+            "reason": "; ".join(figs[m]["reason"] or f"{m} {p} missing" for m in miss) or None,
+        })
+    return pd.DataFrame(rows, columns=["period", *GAP_COLUMNS[1:]])
+
+
+FINANCING_METRICS = ("proceeds_from_debt", "repayments_of_debt", "ipo_net_proceeds",
+                     "ipo_overallotment_net_proceeds")
+
+
+def gap_financing(fund: pd.DataFrame, period: str) -> dict:
+    """How the funding gap of `period` was financed, from the cash-flow statement (USD m).
+
+    Returns {period, funding_gap, net_debt_raised (= proceeds_from_debt - repayments_of_debt),
+    equity_raised (IPO + over-allotment, net, both as reported for the period), debt_share_of_gap,
+    equity_share_of_gap (fractions of the gap), sources, confidence, reason}. A line not reported
+    for the period gives NaN with the reason, never zero.
+    """
+    gap = period_funding_gap(fund, [period]).iloc[0]
+    best = F.best_figures(fund)
+    figs = {m: F.figure(fund, m, period, best=best) for m in FINANCING_METRICS}
+    proceeds, repay = figs["proceeds_from_debt"]["value"], figs["repayments_of_debt"]["value"]
+    net_debt = np.nan if proceeds is None or repay is None else proceeds - repay
+    ipo, over = figs["ipo_net_proceeds"]["value"], figs["ipo_overallotment_net_proceeds"]["value"]
+    equity = np.nan if ipo is None or over is None else ipo + over
+    g = gap["funding_gap"]
+    reasons = [r for r in (gap["reason"],) if isinstance(r, str)]
+    reasons += [figs[m]["reason"] for m in ("proceeds_from_debt", "repayments_of_debt") if figs[m]["value"] is None]
+    if _isnan(equity):
+        reasons.append(f"equity raised {period}: not reported in the cash-flow lines held in data/")
+    ok = not _isnan(g) and g > 0
+    return {
+        "period": period, "funding_gap": g, "net_debt_raised": net_debt, "equity_raised": equity,
+        "debt_share_of_gap": net_debt / g if ok and not _isnan(net_debt) else np.nan,
+        "equity_share_of_gap": equity / g if ok and not _isnan(equity) else np.nan,
+        "sources": _ids(gap["sources"], *(f["source"] for f in figs.values())),
+        "confidence": _min_conf([gap["confidence"], *(f["confidence"] for f in figs.values() if f["value"] is not None)]),
+        "reason": "; ".join(reasons) or None,
+    }
+
+
+# --------------------------------------------------------------------------- debt stack
+STACK_COLUMNS = ["as_of", "facility", "principal", "rate_kind", "rate_pct", "rate_high_pct", "maturity",
+                 "source", "confidence", "note"]
+
+
+def debt_stack(facilities: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Principal outstanding by facility at one balance-sheet date (USD m), with the rate and
+    maturity the same document states. `as_of` None = the latest date that has at least two
+    facilities' principal (a full debt table, not a single-facility disclosure). Facilities with
+    zero principal are kept (a repaid loan shows as 0, as the document shows a dash)."""
+    p = facilities[facilities["measure"] == "principal"]
+    if as_of is None:
+        counts = p.groupby("as_of")["facility"].nunique()
+        full = counts[counts >= 2]
+        if full.empty:
+            return pd.DataFrame(columns=STACK_COLUMNS)
+        as_of = full.index.max()
+    sub = p[p["as_of"] == pd.Timestamp(as_of)]
+    out = sub.rename(columns={"amount_usd_m": "principal"})[STACK_COLUMNS]
+    return out.sort_values("principal", ascending=False).reset_index(drop=True)
+
+
+def debt_stack_history(facilities: pd.DataFrame) -> pd.DataFrame:
+    """Principal by facility (rows) and balance-sheet date (columns), USD m; NaN where the data
+    hold no figure for that facility and date (not zero)."""
+    p = facilities[facilities["measure"] == "principal"]
+    return p.pivot_table(index="facility", columns="as_of", values="amount_usd_m", aggfunc="first")
+
+
+def weighted_effective_rate(stack: pd.DataFrame) -> dict:
+    """Principal-weighted effective rate of a `debt_stack` (fraction): sum(principal x rate) /
+    sum(principal) over facilities with an effective rate; a range (9-10%) counts at its midpoint.
+    Returns {rate, principal_covered, principal_total, as_of, sources}; NaN when no facility has one."""
+    s = stack[(stack["principal"] > 0)]
+    eff = s[s["rate_kind"] == "effective"]
+    mid = eff["rate_pct"].where(eff["rate_high_pct"].isna(), (eff["rate_pct"] + eff["rate_high_pct"]) / 2)
+    covered = float(eff["principal"].sum())
+    rate = float((eff["principal"] * mid).sum() / covered / 100.0) if covered > 0 else np.nan
+    return {"rate": rate, "principal_covered": covered, "principal_total": float(s["principal"].sum()),
+            "as_of": stack["as_of"].max() if len(stack) else pd.NaT,
+            "sources": _ids(*stack["source"])}
+
+
+# --------------------------------------------------------------------------- maturities
+MATURITY_COLUMNS = ["as_of", "due", "year", "amount_usd_m", "share_of_total", "source", "confidence"]
+
+
+def debt_maturities(maturities: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """The contractual schedule of future principal payments at one date (USD m): due ('rest of
+    2025', '2026', ..., 'after 2029'), amount, share of the schedule's total (fraction).
+    `as_of` None = the latest schedule. Columns: `MATURITY_COLUMNS`."""
+    if maturities.empty:
+        return pd.DataFrame(columns=MATURITY_COLUMNS)
+    as_of = maturities["as_of"].max() if as_of is None else pd.Timestamp(as_of)
+    g = maturities[maturities["as_of"] == as_of]
+    total = g.loc[g["bucket"] == "total", "amount_usd_m"]
+    tot = float(total.iloc[0]) if len(total) else float(g["amount_usd_m"].sum())
+    parts = g[g["bucket"] != "total"].copy()
+    last_year = int(parts["year"].dropna().max()) if parts["year"].notna().any() else None
+    labels = []
+    for b, y in zip(parts["bucket"], parts["year"], strict=True):
+        labels.append(f"rest of {int(y)}" if b == "remaining_year" else
+                      (str(int(y)) if b == "year" else f"after {last_year}" if last_year else "thereafter"))
+    parts["due"] = labels
+    parts["share_of_total"] = parts["amount_usd_m"] / tot if tot > 0 else np.nan
+    parts["year"] = parts["year"].astype("Int64")
+    return parts[MATURITY_COLUMNS].reset_index(drop=True)
+
+
+def maturities_next_four_quarters(schedule: pd.DataFrame) -> dict:
+    """Principal due in the four quarters after the schedule's date (USD m).
+
+    The debt notes give calendar years. At a year-end date the next four quarters are exactly the
+    next calendar year: value = that year's amount (exact). At another date the four quarters span
+    the rest of this year and part of the next, which the schedule does not split: the answer is a
+    range, low = rest of this year, high = rest of this year + all of next year, value NaN.
+    Returns {as_of, value, low, high, exact, basis, sources, confidence}.
+    """
+    if schedule.empty:
+        return {"as_of": pd.NaT, "value": np.nan, "low": np.nan, "high": np.nan, "exact": False,
+                "basis": "no maturity schedule in the data", "sources": None, "confidence": None}
+    d = pd.Timestamp(schedule["as_of"].iloc[0])
+    src, conf = _ids(*schedule["source"]), _min_conf(schedule["confidence"])
+    amounts = dict(zip(schedule["due"], schedule["amount_usd_m"], strict=True))
+    nxt = str(d.year + 1)
+    if d.month == 12 and d.day == 31:
+        v = amounts.get(nxt, np.nan)
+        return {"as_of": d, "value": v, "low": v, "high": v, "exact": True,
+                "basis": f"calendar {nxt} of the schedule at {d.date().isoformat()}", "sources": src, "confidence": conf}
+    rest = amounts.get(f"rest of {d.year}", np.nan)
+    high = rest + amounts.get(nxt, np.nan)
+    return {"as_of": d, "value": np.nan, "low": rest, "high": high, "exact": False,
+            "basis": f"rest of {d.year} (low) to rest of {d.year} + {nxt} (high); the schedule is by calendar year",
+            "sources": src, "confidence": conf}
+
+
+# --------------------------------------------------------------------------- cost of new debt
+MARGINAL_COLUMNS = ["as_of", "facility", "measure", "amount_usd_m", "rate_kind", "rate_pct", "all_in_rate",
+                    "source", "confidence", "reason"]
+
+
+def new_facilities(facilities: pd.DataFrame, window_days: int = 365, include_convertibles: bool = False) -> pd.DataFrame:
+    """Facilities raised (issued or committed) within `window_days` before the latest such date,
+    one row per facility (the latest row that states a rate, else the latest row). Convertibles
+    are left out unless asked: their cash coupon (1.75%) is not their cost (the conversion option
+    is part of the price)."""
+    new = facilities[facilities["measure"].isin(NEW_FACILITY_MEASURES)]
+    if not include_convertibles:
+        new = new[~new["facility"].isin(CONVERTIBLES)]
+    if new.empty:
+        return new
+    end = new["as_of"].max()
+    new = new[new["as_of"] >= end - pd.Timedelta(days=window_days)]
+    new = new.assign(_has_rate=new["rate_pct"].notna()).sort_values(["facility", "_has_rate", "as_of"])
+    return new.groupby("facility", sort=False).tail(1).drop(columns="_has_rate").sort_values("as_of").reset_index(drop=True)
+
+
+def marginal_cost_of_debt(facilities: pd.DataFrame, *, sofr_pct: float, window_days: int = 365,
+                          include_convertibles: bool = False) -> tuple[dict, pd.DataFrame]:
+    """All-in rate of the newest facilities (fraction), weighted by amount.
+
+    New facilities: `new_facilities(...)`. All-in rate: the stated coupon of a note, or
+    `sofr_pct` + the SOFR margin of a term loan (`sofr_pct`, percent, is an ASSUMPTION: the data
+    hold no SOFR series). A facility with no rate in the data is listed with its reason and left
+    out of the average. Returns ({value, amount_weighted, n_facilities, window, sources,
+    confidence, sofr_pct, reason}, per-facility table with columns `MARGINAL_COLUMNS`).
+    """
+    if sofr_pct is None or not (0 <= float(sofr_pct) <= 20):
+        raise ValueError(f"sofr_pct must be a percent in [0, 20], got {sofr_pct!r}")
+    new = new_facilities(facilities, window_days, include_convertibles)
+    rows = []
+    for r in new.itertuples():
+        rate, why = np.nan, None
+        if r.rate_kind == "stated":
+            rate = r.rate_pct / 100.0
+        elif r.rate_kind == "sofr_margin":
+            rate = (float(sofr_pct) + r.rate_pct) / 100.0
+        elif r.rate_kind == "effective":
+            rate = r.rate_pct / 100.0
+        else:
+            why = f"{r.facility}: no rate in the data"
+        rows.append({"as_of": r.as_of, "facility": r.facility, "measure": r.measure, "amount_usd_m": r.amount_usd_m,
+                     "rate_kind": r.rate_kind, "rate_pct": r.rate_pct, "all_in_rate": rate, "source": r.source,
+                     "confidence": r.confidence, "reason": why})
+    tab = pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+    ok = tab[tab["all_in_rate"].notna() & tab["amount_usd_m"].notna()]
+    w = float(ok["amount_usd_m"].sum())
+    value = float((ok["amount_usd_m"] * ok["all_in_rate"]).sum() / w) if w > 0 else np.nan
+    window = (f"{tab['as_of'].min().date().isoformat()} to {tab['as_of'].max().date().isoformat()}"
+              if len(tab) else None)
+    return ({"value": value, "amount_weighted": w, "n_facilities": len(ok), "window": window,
+             "sources": _ids(*ok["source"]), "confidence": _min_conf(ok["confidence"]), "sofr_pct": float(sofr_pct),
+             "reason": None if w > 0 else "no new facility with a rate in the data"}, tab)
+
+
+# --------------------------------------------------------------------------- liquidity
+def latest_figure(fund: pd.DataFrame, metric: str, on=None, best: pd.DataFrame | None = None) -> dict:
+    """The best figure of a balance-sheet metric at date `on` (None = its latest date), with
+    provenance: {metric, date, value, source, confidence, period, reason}."""
+    best = F.best_figures(fund) if best is None else best
+    sub = best[best["metric"] == metric]
+    if on is not None:
+        sub = sub[sub["period_end"] == pd.Timestamp(on)]
+    if sub.empty:
+        when = f" at {pd.Timestamp(on).date().isoformat()}" if on is not None else ""
+        return {"metric": metric, "date": pd.NaT if on is None else pd.Timestamp(on), "value": np.nan, "source": None,
+                "confidence": None, "period": None, "reason": f"not in the data{when} ({metric})"}
+    top = sub.sort_values("period_end").iloc[-1]
+    return {"metric": metric, "date": top["period_end"], "value": float(top["value"]), "source": top["source"],
+            "confidence": top["confidence"], "period": top["period"], "reason": None}
+
+
+def liquidity(fund: pd.DataFrame, schedule: pd.DataFrame, gap_last_year: dict, on) -> pd.DataFrame:
+    """Liquidity at one balance-sheet date `on` against what falls due in the next four quarters.
+
+    Rows (USD m, each with its date, source and confidence): cash and equivalents; cash including
+    restricted cash; undrawn facilities (as the data state them); principal due in the next four
+    quarters (`maturities_next_four_quarters` of `schedule`, the schedule at `on`); the funding
+    gap of the year to `on` (`gap_last_year`, a `period_funding_gap` row as a dict) as the need
+    of the next year if it repeats. Then `available` = cash incl. restricted + undrawn,
+    `needs` = maturities + gap, `coverage` = available / needs (ratio). Restricted cash is not
+    all usable (some secures the DDTL facilities): the row says so. Missing -> NaN, never 0.
+    """
+    on = pd.Timestamp(on)
+    best = F.best_figures(fund)
+    rows = []
+
+    def add(item, rec, note=""):
+        rows.append({"item": item, "date": rec.get("date"), "value": rec.get("value"),
+                     "source": rec.get("source") or rec.get("sources"), "confidence": rec.get("confidence"),
+                     "note": note or rec.get("reason")})
+
+    add("cash and cash equivalents", latest_figure(fund, "cash_and_equivalents", on, best))
+    cr = latest_figure(fund, "cash_and_restricted_cash", on, best)
+    add("cash incl. restricted cash", cr, "restricted cash partly secures the DDTL facilities")
+    und = latest_figure(fund, "undrawn_debt_availability", on, best)
+    add("undrawn facilities", und)
+    nxt = maturities_next_four_quarters(schedule)
+    add("principal due in the next four quarters", {"date": nxt["as_of"], "value": nxt["value"], "sources": nxt["sources"],
+                                                    "confidence": nxt["confidence"]}, nxt["basis"])
+    add(f"funding gap, {gap_last_year.get('period')}", {"date": on, "value": gap_last_year.get("funding_gap"),
+                                                        "sources": gap_last_year.get("sources"),
+                                                        "confidence": gap_last_year.get("confidence")},
+        "capex_cash - operating_cash_flow; the next year's need if it repeats")
+    avail = cr["value"] + und["value"] if not (_isnan(cr["value"]) or _isnan(und["value"])) else np.nan
+    needs = (nxt["value"] + gap_last_year.get("funding_gap", np.nan)
+             if not (_isnan(nxt["value"]) or _isnan(gap_last_year.get("funding_gap"))) else np.nan)
+    df = pd.DataFrame(rows, columns=["item", "date", "value", "source", "confidence", "note"])
+    summary = {"available": avail, "needs": needs,
+               "coverage": avail / needs if not (_isnan(avail) or _isnan(needs)) and needs > 0 else np.nan}
+    df.attrs.update(summary)
+    return df
+
+
+# --------------------------------------------------------------------------- returns on capital
+ROIC_COLUMNS = ["quarter", "useful_life", "operating_income", "operating_income_restated", "capital_basis",
+                "capital_start", "capital_end", "capital", "roic_annualised", "derived", "reason"]
+CAPITAL_BASES = {"average_gross_ppe": "property_and_equipment_gross", "average_net_ppe": "property_and_equipment_net",
+                 "closing_net_ppe": "property_and_equipment_net"}
+
+
+def returns_on_capital(panel: F.Panel, useful_lives=(6, 5, 4), *, computing_share_of_da: float,
+                       reported_life: float = 6) -> pd.DataFrame:
+    """Operating return on capital by quarter and useful life, annualised (fraction).
+
+    Definition: roic_annualised = 4 x operating_income_restated / capital, where
+    operating_income_restated is the quarter's GAAP operating income (pre-tax, pre-interest)
+    restated for a useful life L of computing equipment by `unit_economics.depreciation_sensitivity`
+    (L = reported_life reproduces the reported figure), and capital is the average of the
+    quarter's opening and closing property and equipment, gross (before accumulated depreciation)
+    or net, both as reported (`capital_basis` average_gross_ppe / average_net_ppe); where an
+    opening balance is missing, `closing_net_ppe` (capital = the closing net balance) is given as
+    a separate basis, never mixed into the averages. The capital base is not restated for the shorter
+    life: a shorter life would also lower net PP&E (more accumulated depreciation), so the net
+    ratios at L < reported_life understate the size of the change. PP&E includes construction in
+    progress that earns nothing yet. Not tax-effected (no NOPAT): a pre-tax operating return.
+    `computing_share_of_da` (fraction of D&A that is computing equipment) is an ASSUMPTION with no
+    default. A quarter missing an input gives NaN and the reason. Columns: `ROIC_COLUMNS`.
+    """
+    for m in ROIC_METRICS:
+        if m not in panel.values.columns:
+            raise KeyError(f"returns_on_capital needs panel metric {m!r}")
+    sens = U.depreciation_sensitivity(panel, useful_lives, computing_share_of_da=computing_share_of_da,
+                                      reported_life=reported_life)
+    rows = []
+    for r in sens.itertuples():
+        for basis, metric in CAPITAL_BASES.items():
+            start = panel.record(F.previous_quarter(r.quarter), metric)["value"]
+            end = panel.values.at[r.quarter, metric]
+            if basis.startswith("closing"):
+                avg, why = (end, None) if not _isnan(end) else (np.nan, f"{metric} missing at the end of {r.quarter}")
+            else:  # average of opening and closing balances (the helper is generic over the metric)
+                avg, why = U.average_debt(panel, r.quarter, metric)
+            reasons = [x for x in (r.reason, why) if isinstance(x, str)]
+            roic = (4.0 * r.operating_income_restated / avg
+                    if not reasons and not _isnan(avg) and avg > 0 else np.nan)
+            rows.append({"quarter": r.quarter, "useful_life": r.useful_life, "operating_income": r.operating_income,
+                         "operating_income_restated": r.operating_income_restated, "capital_basis": basis,
+                         "capital_start": np.nan if start is None else start, "capital_end": end,
+                         "capital": avg, "roic_annualised": roic, "derived": bool(r.derived),
+                         "reason": "; ".join(reasons) or None})
+    return pd.DataFrame(rows, columns=ROIC_COLUMNS)
+
+
+# --------------------------------------------------------------------------- dilution
+def share_counts(fund: pd.DataFrame) -> pd.DataFrame:
+    """Shares outstanding by class at each date the data hold (cover-page counts, with their
+    as-of date in `note`; balance-sheet counts are separate metrics and not mixed in).
+    Columns: date (period end of the row), class_a, class_b, class_c, total (NaN unless all three
+    classes are given at that date), sources, confidence, note."""
+    sub = fund[fund["metric"].isin(SHARE_METRICS)]
+    rows = []
+    for end, g in sub.groupby("period_end"):
+        best = {m: F._rank_frame(g[g["metric"] == m]).iloc[0] for m in SHARE_METRICS if (g["metric"] == m).any()}
+        vals = {m: float(best[m]["value"]) if m in best else np.nan for m in SHARE_METRICS}
+        rows.append({"date": end, "class_a": vals[SHARE_METRICS[0]], "class_b": vals[SHARE_METRICS[1]],
+                     "class_c": vals[SHARE_METRICS[2]],
+                     "total": sum(vals.values()) if not any(_isnan(v) for v in vals.values()) else np.nan,
+                     "sources": _ids(*(b["source"] for b in best.values())),
+                     "confidence": _min_conf(b["confidence"] for b in best.values()),
+                     "note": "; ".join(str(b["note"]) for b in best.values() if isinstance(b["note"], str))})
+    return pd.DataFrame(rows, columns=["date", "class_a", "class_b", "class_c", "total", "sources", "confidence", "note"])
+
+
+def convertible_shares(principal_usd_m: float, conversion_price_usd: float) -> float:
+    """Class A shares issuable if convertible notes of `principal_usd_m` (USD m) all converted at
+    `conversion_price_usd` (USD per share): principal x 1e6 / price. Ignores capped calls (which
+    offset dilution up to their cap) and cash settlement (the issuer may settle in cash)."""
+    if _isnan(principal_usd_m) or _isnan(conversion_price_usd) or conversion_price_usd <= 0:
+        return np.nan
+    return principal_usd_m * 1e6 / conversion_price_usd
+
+
+# --------------------------------------------------------------------------- verdicts
+#: the gap counts as debt-funded when net new debt covers at least this share of it
+DEBT_MAJORITY = 0.5
+
+
+def funding_gap_verdict(financing: dict):
+    """Verdict 'funding_gap' from `gap_financing(...)`: 'debt' when net new debt covers at least
+    `DEBT_MAJORITY` of a positive gap, 'equity' when equity does and debt does not, 'mixed'
+    otherwise; 'not applicable' for no gap (operating cash flow covered capex); 'insufficient
+    data' when the gap or the debt flows are missing."""
+    from .report import fmt
+    from .verdicts import Verdict
+
+    p, g = financing["period"], financing["funding_gap"]
+    d, e = financing["debt_share_of_gap"], financing["equity_share_of_gap"]
+    ev = {k: financing[k] for k in ("funding_gap", "net_debt_raised", "equity_raised", "debt_share_of_gap",
+                                     "equity_share_of_gap")}
+    if _isnan(g) or _isnan(financing["net_debt_raised"]):
+        return Verdict("funding_gap", "insufficient data",
+                       f"The funding gap of {p} cannot be split by source: {financing['reason']}.", ev, p)
+    if g <= 0:
+        return Verdict("funding_gap", "not applicable",
+                       f"In {p} operating cash flow covered cash capex (gap {fmt.usd_bn(g)}).", ev, p)
+    eq = f" and equity {fmt.pct(e, 0)} ({fmt.usd_bn(financing['equity_raised'])}, IPO)" if not _isnan(e) else ""
+    answer = "debt" if d >= DEBT_MAJORITY else ("equity" if not _isnan(e) and e >= DEBT_MAJORITY else "mixed")
+    return Verdict("funding_gap", answer,
+                   f"In {p} cash capex exceeded operating cash flow by {fmt.usd_bn(g)}; net new debt of "
+                   f"{fmt.usd_bn(financing['net_debt_raised'])} covered {fmt.pct(d, 0)} of it{eq}: the gap was funded "
+                   + {"debt": "mainly with debt.", "equity": "mainly with equity.", "mixed": "by a mix of sources."}[answer],
+                   ev, p)
+
+
+def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_period: str,
+                               basis: str = "average_net_ppe", reported_life: float = 6):
+    """Verdict 'returns_on_capital' from `returns_on_capital(...)` on `basis`, latest quarter
+    with a ratio at every life, against `cost_of_debt` (fraction, e.g. the effective interest
+    rate of the same quarter, `cost_period`): 'below cost of debt' when the return is below it at
+    every life, 'above only at the reported life', 'above cost of debt' at every life, or
+    'insufficient data'."""
+    from .report import fmt
+    from .verdicts import Verdict
+
+    sub = roic[(roic["capital_basis"] == basis)]
+    full = sub.groupby("quarter")["roic_annualised"].apply(lambda s: s.notna().all() and len(s) > 0)
+    qs = sorted(full[full].index)
+    if not qs or _isnan(cost_of_debt):
+        return Verdict("returns_on_capital", "insufficient data",
+                       "No quarter has operating income, D&A and opening and closing PP&E to compute returns on "
+                       "capital at every life, or the cost of debt is missing.", {}, None)
+    q = qs[-1]
+    g = sub[sub["quarter"] == q].set_index("useful_life")["roic_annualised"]
+    lives = sorted(g.index)
+    ev = {f"roic_{int(L)}y": float(g[L]) for L in lives} | {"cost_of_debt": float(cost_of_debt)}
+    above = {L: g[L] >= cost_of_debt for L in lives}
+    if not any(above.values()):
+        answer = "below cost of debt"
+    elif all(above.values()):
+        answer = "above cost of debt"
+    elif above.get(float(reported_life)) and not any(v for L, v in above.items() if L < reported_life):
+        answer = "above only at the reported life"
+    else:
+        answer = "mixed"
+    parts = ", ".join(f"{fmt.pct(g[L], 1)} at {int(L)} years" for L in sorted(lives, reverse=True))
+    what = {"below cost of debt": "below the cost of debt at every life",
+            "above cost of debt": "above the cost of debt at every life",
+            "above only at the reported life": f"above the cost of debt only at the reported {int(reported_life)}-year life",
+            "mixed": "above the cost of debt at some lives only"}[answer]
+    basis_text = {"average_net_ppe": "average net PP&E", "average_gross_ppe": "average gross PP&E",
+                  "closing_net_ppe": "closing net PP&E"}[basis]
+    return Verdict("returns_on_capital", answer,
+                   f"In {q} annualised operating income over {basis_text} was {parts}: {what} "
+                   f"({fmt.pct(cost_of_debt, 1)}, effective interest rate {cost_period}).", ev, q)
