@@ -224,7 +224,7 @@ def test_invalid_utf8(data_copy):
 def test_bom_is_accepted(data_copy):
     f = data_copy / "sources.csv"
     f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes())
-    assert len(D.load_sources(data_dir=data_copy)) == 45
+    assert len(D.load_sources(data_dir=data_copy)) == 46
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
