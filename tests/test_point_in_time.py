@@ -135,3 +135,30 @@ def test_as_of_date_and_last_close_are_shown(texts):
         # no later close: the next session's close (2025-11-11) must not appear as a price
         nxt = _close_on("2025-11-11")
         assert f"${nxt:,.2f}" not in text, f"{kind}: the 2025-11-11 close ${nxt:,.2f} appears"
+
+
+def test_no_fact_published_after_as_of(texts):
+    """Facts about the world that were made public after AS_OF are absent: the Denton delay's size
+    (data/fundamentals.csv rows delay_days and delay_site_power_mw, from the WSJ report of
+    2025-12-15, event E18) must not be printed in the 2025-11-10 note. A site's power is matched
+    anywhere ('260 MW', '260-megawatt'); a number of days only near the words of a delivery delay
+    (delay, site, campus, Denton, data-centre), since '60 days' also names the event study's
+    estimation window, a method parameter."""
+    later_mw, later_days = [], []
+    with open(data_dir() / "fundamentals.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["published"] > AS_OF:
+                v = f"{float(row['value']):,.0f}"
+                if row["metric"] == "delay_site_power_mw":
+                    later_mw += [f"{v} MW", f"{v}-megawatt", f"{v} megawatts"]
+                elif row["metric"] == "delay_days":
+                    later_days += [f"{v} days", f"{v}-day"]
+    assert "260 MW" in later_mw and "60 days" in later_days  # the rows the issue names are there
+    delay_words = re.compile(r"delay|site|campus|denton|data.centre|data center", re.IGNORECASE)
+    for kind, text in texts.items():
+        found = [x for x in later_mw if x in text]
+        for x in later_days:
+            for m in re.finditer(re.escape(x), text):
+                if delay_words.search(text[max(0, m.start() - 120): m.end() + 120]):
+                    found.append(f"{x} in '...{_context(text, m)}...'")
+        assert not found, f"{kind}: later facts printed: {found}"

@@ -77,6 +77,7 @@ SHARES = Range(0, 1e11, "count",
                "a number of shares: not negative; 100 billion is more than any listed company has")
 USEFUL_LIFE = Range(1, 15, "years",
                     "the depreciation life of computing equipment: 1 to 15 years")
+DELAY_DAYS = Range(0, 3650, "days", "a delivery delay in days: not negative, under ten years")
 RATE_PCT = Range(0, 100, "pct", "an interest rate in percent a year: not negative, below 100")
 
 # ---- fundamentals.csv: metric -> range (same metric names as schema.METRIC_UNITS) ---------------
@@ -120,13 +121,16 @@ METRIC_RANGES: dict[str, Range] = {
         "weighted_avg_shares_basic",
     )},
     "gpu_useful_life_years": USEFUL_LIFE,
-    # metrics the funding section adds to schema.METRIC_UNITS (branch `funding`)
+    # metrics of the funding section
     **{m: FLOW for m in ("proceeds_from_debt", "repayments_of_debt", "ipo_net_proceeds",
                          "ipo_overallotment_net_proceeds", "contractual_interest_expense")},
     **{m: BALANCE for m in ("property_and_equipment_gross", "property_and_equipment_net",
                             "revolver_capacity", "revolver_available")},
     "short_term_debt_weighted_rate_pct": RATE_PCT,
     "shares_outstanding_redeemable_class_a": SHARES,
+    # a delivery delay at one site (backlog section's delay scenario)
+    "delay_site_power_mw": POWER_MW,
+    "delay_days": DELAY_DAYS,
 }
 
 #: a metric not in METRIC_RANGES is checked against its unit's widest kind (sign not checked)
@@ -134,7 +138,7 @@ UNIT_FALLBACK: dict[str, Range] = {
     "usd_m": Range(-10 * TRILLION, 10 * TRILLION, "usd_m",
                    "no range listed for this metric in analysis.data.ranges.METRIC_RANGES; "
                    "+-$10 trillion at most; " + _SLIP),
-    "pct": MARGIN_PCT, "mw": POWER_MW, "count": SHARES, "years": USEFUL_LIFE,
+    "pct": MARGIN_PCT, "mw": POWER_MW, "count": SHARES, "years": USEFUL_LIFE, "days": DELAY_DAYS,
 }
 
 

@@ -50,7 +50,10 @@ METRIC_UNITS: dict[str, str] = {
         "revenue_backlog_within_48m_pct", "committed_contract_revenue_pct", "operating_margin_pct",
         "short_term_debt_weighted_rate_pct",
     )},
-    **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target")},
+    **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target",
+                         "delay_site_power_mw")},
+    # a reported delivery delay at one site (the site and the report in `note`), with its size
+    "delay_days": "days",
     **{m: "count" for m in (
         "shares_outstanding_class_a", "shares_outstanding_class_b", "shares_outstanding_class_c",
         "shares_outstanding_class_a_balance_sheet", "shares_outstanding_class_b_balance_sheet",
@@ -113,7 +116,7 @@ FUNDAMENTALS = Schema(
         Col("period", pattern=PERIOD), Col("period_start", "date"), Col("period_end", "date"),
         Col("published", "pdate", required=False, by_snapshot=True),
         Col("metric", choices=tuple(METRIC_UNITS)),
-        Col("value", "float"), Col("unit", choices=("usd_m", "usd", "pct", "mw", "count", "years")),
+        Col("value", "float"), Col("unit", choices=("usd_m", "usd", "pct", "mw", "count", "years", "days")),
         Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
         Col("note", required=False),
     ),

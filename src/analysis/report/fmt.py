@@ -105,3 +105,18 @@ def untext(md: str) -> str:
     """The plain text a `text(...)` escape stands for (drops the markup escapes; for checks that
     compare generated markdown with the sentence it was generated from)."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)
+
+
+def about(x, unit: float = 0.0, style: str = "num", digits: int = 1) -> str:
+    """A figure printed to the precision it carries (`analysis.precision`): exact (unit 0) as
+    `style` with `digits`; approximate rounded to `unit` and prefixed 'about' ('about $50bn',
+    'about 21,000', 'about 16x'). style: num, usd_m, usd_bn, ratio, years, pct (unit in the
+    value's own unit: USD m for usd_m/usd_bn, a fraction for pct)."""
+    if _missing(x):
+        return NA
+    show = {"num": num, "usd_m": usd_m, "usd_bn": usd_bn, "ratio": ratio, "years": years, "pct": pct}[style]
+    if not unit:
+        return show(x, digits)
+    scale = {"usd_bn": 1000.0, "pct": 0.01}.get(style, 1.0)
+    d = max(0, -math.floor(math.log10(unit / scale) + 1e-9))
+    return f"about {show(round(x / unit) * unit, min(d, digits))}"

@@ -58,19 +58,23 @@ class Section:
         self.items[name] = Markdown(markdown)
 
     def exhibit(self, name: str, ex) -> None:
+        """A table or figure (or a list of them, shown in order) as item `name`."""
         self.items[name] = ex
 
     def names(self) -> list[str]:
         return list(self.items)
 
     def show(self, *names: str) -> None:
-        """Display the named items in order (Exhibits and Markdown both carry their own repr)."""
+        """Display the named items in order (Exhibits and Markdown both carry their own repr; an
+        item that is a list, e.g. one table per outlet, displays each of its elements)."""
         from IPython.display import display
 
         for n in names:
             if n not in self.items:
                 raise KeyError(f"{self.notebook}: no item {n!r} to show; items: {', '.join(self.items)}")
-            display(self.items[n])
+            item = self.items[n]
+            for x in item if isinstance(item, list) else [item]:
+                display(x)
 
     def write(self, results_dir=None):
         """Write the results file (`None`: a scratch folder, never a build's results)."""
