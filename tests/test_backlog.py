@@ -261,22 +261,38 @@ def test_scenario_inputs_at_one_quarter(fund, panel):
     assert si["backlog"] == 55_600 and si["backlog_source"] == "PR_25Q3"
     assert si["affected_share"] == pytest.approx(260 / 2_900) and si["share_basis"]["source"] == "PR_25Q3"
     # debt principal 2025-09-30 (SEC R97) and the rate: 4 x Q3 interest / mean(Q2, Q3 principal)
-    assert si["debt"] == pytest.approx(14_205.268, abs=TOL)
+    assert si["debt"] == pytest.approx(14_205.268, abs=TOL) and si["debt_basis"] == "principal"
     assert si["effective_rate"] == pytest.approx(4 * 310.555 / ((11_171.485 + 14_205.268) / 2), abs=1e-9)
     assert {"PR_25Q3", "SEC_R97_25Q3", "SEC_R41"} <= set(si["sources"]) and si["reason"] == ""
+    assert si["rate_quarter"] == "2025Q3" and si["reference_revenue"] == pytest.approx(1_364.676)
+    # every input of the table is at the scenario quarter: no quarter is mixed
+    assert set(si["inputs"]["quarter"]) == {"2025Q3"}
     # a given share is used as given, with no contracted-power basis
     si2 = B.scenario_inputs(fund, panel, qp, ratios, site_mw=260, quarter="2025Q3", affected_share=0.25)
     assert si2["affected_share"] == 0.25 and si2["share_basis"] is None
-    assert si["rate_quarter"] == "2025Q3"
-    # default quarter: the latest with revenue backlog and contracted power; on 2025-11-10 that is
-    # 2025Q3 (Q3-25 release), while the 2025-09-30 debt principal (10-Q, 2025-11-13) is not yet public,
-    # so debt and rate come from 2025Q2 (SEC R41, 11,171.485)
+    # default quarter: the latest quarter in which backlog, revenue, contracted power, debt and rate all
+    # exist; full build: 2025Q4 (no 2026 quarter has debt at both ends, 2026Q2 has no contracted power)
+    si4 = B.scenario_inputs(fund, panel, qp, ratios, site_mw=260)
+    assert si4["quarter"] == "2025Q4" and si4["rate_quarter"] == "2025Q4" and set(si4["inputs"]["quarter"]) == {"2025Q4"}
+    # on 2025-11-10 the 2025-09-30 principal (10-Q, 2025-11-13) is not yet public: the Q3 rate and
+    # debt are on the carrying amount of the press release (3,712.177 + 10,322.757), same quarter
     f10 = load_fundamentals(as_of="2025-11-10")
     qp10 = quarterly_panel(f10)
     si3 = B.scenario_inputs(f10, B.backlog_panel(f10), qp10, ratio_table(qp10), site_mw=260)
-    assert (si3["quarter"], si3["rate_quarter"]) == ("2025Q3", "2025Q2") and si3["reason"] == ""
+    assert (si3["quarter"], si3["rate_quarter"]) == ("2025Q3", "2025Q3") and si3["reason"] == ""
     assert si3["backlog"] == 55_600 and si3["affected_share"] == pytest.approx(260 / 2_900)
-    assert si3["debt"] == pytest.approx(11_171.485, abs=TOL)
+    assert si3["debt"] == pytest.approx(3_712.177 + 10_322.757, abs=TOL) and si3["debt_basis"] == "carrying amount"
+
+
+def test_reported_delay_is_dated_data(fund):
+    # WSJ report of 2025-12-15 (event E18) via TheMinerMag 2025-12-16 [MINERMAG_WSJ]: about 60 days
+    # at the 260 MW Denton campus; not public on 2025-11-10 (the Q3-25 call gave no size)
+    d = B.reported_delay(fund)
+    assert (d["delay_days"], d["site_mw"], d["source"]) == (60, 260, "MINERMAG_WSJ")
+    assert d["site"] == "Denton, Texas campus"
+    assert d["published"] == pd.Timestamp("2025-12-15")
+    assert B.reported_delay(load_fundamentals(as_of="2025-11-10")) is None
+    assert B.reported_delay(load_fundamentals(as_of="2025-12-15")) is None  # read in a 2025-12-16 document
 
 
 def test_actuals_for_guided_periods(fund):

@@ -674,9 +674,11 @@ def test_not_verifiable_checks_and_widest_gap(ledger):
     assert pos == sorted(pos)
     diff = C.differing_checks(checks)
     g = C.widest_gap(diff)
-    # computed by hand over the differing checks: |actual - stated| / |stated|, dates and zero stated left out
+    # computed by hand over the differing checks: |actual - stated| / |stated|; dates, ratios and
+    # returns (gaps in days and percentage points, never percent of a small base) and zero stated left out
     best = max(((abs(r["actual"] - r["stated"]) / abs(r["stated"]), r["claim_id"], r["check_no"])
-                for _, r in diff.iterrows() if r["unit"] != "date" and r["stated"] != 0))
+                for _, r in diff.iterrows() if r["unit"] not in ("date", "fraction") and r["stated"] != 0))
+    assert diff.loc[diff["unit"] == "fraction", "relative_difference"].isna().all()
     assert (g["claim_id"], g["check_no"]) == (best[1], best[2])
     assert g["relative_difference"] == pytest.approx(best[0], rel=1e-12)
     assert C.widest_gap(diff.iloc[0:0]) is None

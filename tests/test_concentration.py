@@ -410,3 +410,84 @@ def test_duplicate_rows_prefer_higher_confidence_and_note_conflict():
     d = C.resolve_period(df, registry)
     assert [c["share_pct"] for c in d.customers] == [67]
     assert any("65%" in n and "67%" in n for n in d.notes)
+
+
+def test_timing_split_takes_the_newest_disclosure_backlog_first_at_a_tie():
+    # the 2026Q2 RPO split (41%, Q2-26 10-Q) is newer than the 2026Q1 revenue-backlog split (36%)
+    w = pd.DataFrame({"quarter": ["2026Q1", "2026Q2"], "revenue_backlog_within_24m_share": [0.36, np.nan],
+                      "rpo_within_24m_share": [np.nan, 0.41]})
+    t = C.timing_split(w, "2026Q2")
+    assert t["share"] == pytest.approx(0.41) and t["quarter_used"] == "2026Q2" and t["measure"].startswith("RPO")
+    both = w.assign(revenue_backlog_within_24m_share=[0.36, 0.40])
+    assert C.timing_split(both, "2026Q2")["share"] == pytest.approx(0.40)  # same quarter: revenue backlog
+
+
+def test_recognised_revenue_bounds_openai_real():
+    """OpenAI is never named in a revenue-share disclosure, so its recognised revenue is bounded:
+    FY2025 Microsoft 67% named (10-K via XN), so another customer had at most 33% of FY2025
+    revenue 5,131 (RR); 2026Q1 Customer A 45% unnamed (VN): at most 45% of 2,078; 2026Q2 top
+    customer 36% unnamed (PHYS): at most 36% of 2,575. Lower bound 0."""
+    fund = load_fundamentals()
+    shares = C.revenue_shares(load_customers(), load_sources())
+    b = C.recognised_revenue_bounds("OpenAI", shares, fund, quarterly_panel(fund), "2025Q1", "2026Q2")
+    assert list(b["periods"]["period"]) == ["FY2025", "2026Q1", "2026Q2"]
+    assert b["low"] == 0
+    assert b["high"] == pytest.approx(0.33 * 5131 + 0.45 * 2078 + 0.36 * 2575)
+    named = C.recognised_revenue_bounds("Microsoft", shares, fund, quarterly_panel(fund), "2025Q1", "2025Q4")
+    assert named["low"] == named["high"] == pytest.approx(0.67 * 5131)
+
+
+def test_guided_ntm_revenue_hand_worked():
+    """Guidance in force after the Q2-26 results (2026-08-11, PHYS): Q3-26 3,450-3,600 (mid 3,525),
+    FY2026 12,400-13,200 (mid 12,800); reported 2026Q1 2,078 (RR), 2026Q2 2,575 (PHYS). Q4 =
+    12,800 - 2,078 - 2,575 - 3,525 = 4,622; 2027Q1-Q2 held at 4,622 (assumption)."""
+    from analysis.backlog import guidance_history
+
+    fund = load_fundamentals()
+    n = C.guided_ntm_revenue(guidance_history(fund, "revenue"), quarterly_panel(fund), "2026Q2")
+    q = n["quarters"].set_index("quarter")["revenue"]
+    assert q["2026Q3"] == pytest.approx(3525) and q["2026Q4"] == pytest.approx(12800 - 2078 - 2575 - 3525)
+    assert n["value"] == pytest.approx(3525 + 3 * (12800 - 2078 - 2575 - 3525))
+    assert (n["guided_quarters"], n["assumed_quarters"]) == (2, 2)
+    # on 2025-11-10: FY2025 guidance 5,050-5,150 (TR_25Q3) less 9M revenue leaves Q4; no 2026 guidance yet
+    f10 = load_fundamentals(PIT)
+    n10 = C.guided_ntm_revenue(guidance_history(f10, "revenue"), quarterly_panel(f10), "2025Q3")
+    q4 = 5100 - (981.632 + 1212.788 + 1364.676)
+    assert n10["quarters"].set_index("quarter").at["2025Q4", "revenue"] == pytest.approx(q4, abs=1e-6)
+    assert n10["value"] == pytest.approx(4 * q4, abs=1e-6) and n10["assumed_quarters"] == 3
+
+
+def test_openai_scenario_uses_remaining_value_and_guidance():
+    from analysis.backlog import guidance_history
+
+    fund = load_fundamentals()
+    panel = quarterly_panel(fund)
+    shares = C.revenue_shares(load_customers(), load_sources())
+    s = C.run_scenario(load_contracts(), backlog_panel(fund), panel, ratio_table(panel), "OpenAI", 1.0, "loss", 1.0,
+                       C.backlog_statements(load_customers()), fund=fund, revenue_shares=shares,
+                       guidance=guidance_history(fund, "revenue"))
+    t = s.table.set_index("key")
+    assert t.at["exposure", "remaining value (upper bound)"] == pytest.approx(22_400)
+    assert t.at["exposure", "remaining value (lower bound)"] == pytest.approx(22_400 - s.inputs["recognised"]["high"])
+    # next-12-month revenue from the backlog is the guided figure, below the even-spread rule
+    assert t.at["ntm_revenue_from_backlog", "remaining value (upper bound)"] == pytest.approx(s.inputs["ntm"]["value"])
+    assert s.inputs["ntm"]["value"] < s.inputs["even_spread_share"] * 104_000
+    tab = s.inputs["table"]
+    assert {"input", "value", "unit", "quarter", "source", "kind"} == set(tab.columns)
+    assert tab.set_index("input").at["Revenue backlog", "quarter"] == "2026Q2"
+
+
+def test_shares_at_the_microsoft_lease_events():
+    """E01 (TD Cowen, 2025-02-21) and E02 (2025-03-26) originate with MSFT: Microsoft was 62% of
+    FY2024 revenue (S-1 via VN, public 2025-03-03) and the largest customer 72% of 2025Q1 revenue
+    (Q1-25 10-Q, public 2025-05-14)."""
+    from analysis.data import load_events
+
+    shares = C.revenue_shares(load_customers(), load_sources())
+    t = C.shares_at_events(load_events(), shares, {"Microsoft": "MSFT"})
+    assert set(t["event_id"]) == {"E01", "E02"}
+    e2 = t[t["event_id"] == "E02"].set_index("period")
+    assert e2.at["FY2024", "share"] == pytest.approx(0.62) and e2.at["FY2024", "who"] == "named"
+    assert e2.at["FY2024", "public_at_event"]
+    assert e2.at["2025Q1", "share"] == pytest.approx(0.72) and e2.at["2025Q1", "who"] == "largest customer"
+    assert not t[t["event_id"] == "E01"].set_index("period").at["FY2024", "public_at_event"]

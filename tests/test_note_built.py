@@ -43,7 +43,10 @@ REQUIRED = {
 
 
 def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s.replace("\u2212", "-").replace("\u00ad", "")).strip()
+    """Whitespace collapsed; typographic minus, soft hyphens and curly quotes (pandoc's smart
+    typography in section text, straight quotes in the front-page box) read as plain characters."""
+    s = s.replace("\u2212", "-").replace("\u00ad", "").translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))
+    return re.sub(r"\s+", " ", s).strip()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,8 @@ def note_text():
     if not (html.exists() and pdf.exists()):
         pytest.skip("reports/crwv-note.{html,pdf} not built: run `make test` (it builds them first)")
     soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
-    return {"html": _norm(soup.get_text(" ")), "pdf": _norm(pdf_text(pdf.read_bytes())), "soup": soup}
+    # a line that ends after a hard hyphen ("$12.00bn-" / "$13.00bn") joins the next without a space
+    return {"html": _norm(soup.get_text(" ")), "pdf": _norm(re.sub(r"(\S-)[ \t]*\n\s*", r"\1", pdf_text(pdf.read_bytes()))), "soup": soup}
 
 
 def test_every_section_has_its_results_contract():
@@ -71,16 +75,44 @@ def test_every_section_has_its_results_contract():
             assert set(t["units"]) <= set(t["columns"]), (nb, name)
 
 
-def test_front_page_sentences_carry_the_results_numbers(note_text):
-    findings = front.key_findings(front.ResultsSet(RESULTS))
-    assert 4 <= len(findings) <= 6
-    for sentence in findings:
-        s = _norm(sentence)
-        assert s in note_text["html"], sentence
-        numbers = re.findall(r"[-+]?\$?\d[\d,]*\.?\d*(?:%|x|bn|m)?", s)
-        assert numbers, sentence
-        for n in numbers:
-            assert n in note_text["pdf"], (n, sentence)
+def _section_heading(stem: str) -> str:
+    """The section's heading text: the first markdown cell of its notebook ('## <title>')."""
+    nb = json.loads((paths.ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    first = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    return _norm("".join(first["source"]).lstrip("#"))
+
+
+def _section_text(soup, heading: str) -> str:
+    """The text of the HTML section whose h2 starts with `heading`, up to the next h2."""
+    from bs4 import NavigableString
+
+    h2 = next(h for h in soup.find_all("h2") if _norm(h.get_text()).startswith(heading))
+    out = []
+    for el in h2.next_elements:
+        if getattr(el, "name", None) == "h2":
+            break
+        if isinstance(el, NavigableString):
+            out.append(str(el))
+    return _norm(" ".join(out))
+
+
+def test_thesis_sentences_are_the_verdicts_word_for_word(note_text):
+    """Each verdict sentence appears word for word in its section, in the HTML and the PDF; the
+    thesis verdicts also on the front page (the HTML thesis box, and a second time in the PDF)."""
+    rs = front.ResultsSet(RESULTS)
+    verdicts = front.recorded_verdicts(rs)
+    thesis = front.thesis_verdicts(rs)
+    assert 3 <= len(thesis) <= front.THESIS_MAX
+    assert {"margin_vs_cost_of_debt", "depreciation_life", "backlog_conversion", "customer_concentration"} <= {
+        v.key for v in verdicts}
+    soup = note_text["soup"]
+    box = [_norm(li.get_text()) for li in soup.select(".summary-box li")]
+    assert box == [_norm(v.sentence) for v in thesis]
+    pdf = note_text["pdf"]
+    for v in verdicts:
+        s = _norm(v.sentence)
+        assert s in _section_text(soup, _section_heading(v.section)), (v.key, "HTML section")
+        assert pdf.count(s) >= (2 if v in thesis else 1), (v.key, "PDF")
 
 
 def test_note_sections_in_order_and_offline(note_text):

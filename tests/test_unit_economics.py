@@ -104,17 +104,31 @@ def test_effective_rate_hand_worked():
     assert "2024Q4" in r.at["2025Q1", "reasons"]["effective_interest_rate"]
 
 
-def test_effective_rate_needs_both_ends_as_of():
+def test_effective_rate_on_one_debt_basis_as_of():
     # Q3-25 total principal was published in the 10-Q on 2025-11-13 (SEC_R97_25Q3); the PR of
-    # 2025-11-10 had no principal figure, so a build as of 2025-11-12 has no Q3 rate.
+    # 2025-11-10 gave the carrying amount (current 3,712.177 + non-current 10,322.757), so a build
+    # as of 2025-11-12 computes the Q3 rate on the carrying amount at both ends (Q2: net total
+    # 11,051.501, SEC_R41), never principal at one end and carrying amount at the other.
     r = U.ratio_table(F.quarterly_panel(load_fundamentals("2025-11-12")))
     assert r.at["2025Q3", "operating_margin"] == pytest.approx(51.85 / 1364.676)
-    assert np.isnan(r.at["2025Q3", "effective_interest_rate"])
-    assert "2025Q3" in r.at["2025Q3", "reasons"]["effective_interest_rate"]
+    assert r.at["2025Q3", "effective_interest_rate"] == pytest.approx(
+        4 * 310.555 / ((11051.501 + 3712.177 + 10322.757) / 2), rel=1e-12)
+    assert r.at["2025Q3", "effective_rate_basis"] == "carrying amount"
     r2 = U.ratio_table(F.quarterly_panel(load_fundamentals("2025-11-13")))
     # 4 x 310.555 / ((11,171.485 + 14,205.268) / 2)  (SEC_R41, SEC_R97_25Q3)
     assert r2.at["2025Q3", "effective_interest_rate"] == pytest.approx(
         4 * 310.555 / ((11171.485 + 14205.268) / 2), rel=1e-12)
+    assert r2.at["2025Q3", "effective_rate_basis"] == "principal"
+
+
+def test_effective_rate_missing_when_no_basis_has_both_ends():
+    p = _panel({"2025Q1": {"revenue": 100, "operating_income": 5, "interest_expense": 10,
+                           "debt_principal_total": 400},
+                "2025Q2": {"revenue": 100, "operating_income": 5, "interest_expense": 10,
+                           "debt_carrying_total": 500}})
+    r = U.ratio_table(p)
+    assert np.isnan(r.at["2025Q2", "effective_interest_rate"]) and r.at["2025Q2", "effective_rate_basis"] is None
+    assert "2025Q2" in r.at["2025Q2", "reasons"]["effective_interest_rate"]
 
 
 def test_as_of_before_release_has_no_quarter():
@@ -201,24 +215,54 @@ def test_sensitivity_table_shape(panel):
     assert row["margin_5y"] > row["margin_4y"] > row["margin_3y"]
 
 
-def test_key_figures_carry_each_figures_own_provenance():
+def test_key_figures_each_at_its_latest_quarter():
     from analysis.data import load_fundamentals
     from analysis.fundamentals import quarterly_panel
     from analysis.unit_economics import key_figures, ratio_table
 
+    # as of 2025-11-13: Q3-25 press release (PR_25Q3): revenue 1,364.676; operating income 51.85;
+    # interest 310.555; debt principal 14,205.268 at 2025-09-30 (XBRL R97 of the Q3-25 10-Q)
     panel = quarterly_panel(load_fundamentals("2025-11-13"))
-    kf = key_figures(panel, ratio_table(panel), "2025Q3").set_index("label")
-    # Q3-25 press release (PR_25Q3): revenue 1,364.676; operating income 51.85; interest 310.555
-    assert kf.at["Revenue", "value"] == pytest.approx(1364.676)
+    kf = key_figures(panel, ratio_table(panel)).set_index("label")
+    assert kf.at["Revenue", "value"] == pytest.approx(1364.676) and kf.at["Revenue", "period"] == "2025Q3"
     assert kf.at["Revenue", "sources"] == "PR_25Q3" and kf.at["Revenue", "confidence"] == "high"
     assert kf.at["Operating margin", "value"] == pytest.approx(51.85 / 1364.676)
-    assert kf.at["Interest coverage", "value"] == pytest.approx(51.85 / 310.555)
-    # debt principal 14,205.268 at 2025-09-30 (XBRL R97 of the Q3-25 10-Q, public 2025-11-13)
+    assert kf.at["Coverage: operating income / interest", "value"] == pytest.approx(51.85 / 310.555)
+    assert kf.at["Coverage: adjusted EBITDA / interest", "value"] == pytest.approx(838.124 / 310.555)
     assert kf.at["Debt principal (quarter end)", "period"] == "2025Q3"
     assert kf.at["Debt principal (quarter end)", "value"] == pytest.approx(14205.268)
     assert kf.at["Debt principal (quarter end)", "source_kind"] == "filing"
-    # before the 10-Q the latest principal is the 2025Q2 one (SEC_R41, 11,171.485)
+    # before the 10-Q the newest debt is the Q3 carrying amount of the press release (derived:
+    # current 3,712.177 + non-current 10,322.757), not the stale 2025Q2 principal
     p2 = quarterly_panel(load_fundamentals("2025-11-10"))
-    kf2 = key_figures(p2, ratio_table(p2), "2025Q3").set_index("label")
-    assert kf2.at["Debt principal (quarter end)", "period"] == "2025Q2"
-    assert kf2.at["Debt principal (quarter end)", "value"] == pytest.approx(11171.485)
+    kf2 = key_figures(p2, ratio_table(p2)).set_index("label")
+    assert "Debt principal (quarter end)" not in kf2.index
+    d = kf2.loc["Debt, carrying amount (quarter end)"]
+    assert d["period"] == "2025Q3" and d["derived"] and d["value"] == pytest.approx(3712.177 + 10322.757)
+
+
+def test_key_figures_take_the_newer_component_based_debt():
+    """Fixture: principal at the 2025 year end, then only the four carrying-amount components of
+    2026Q2 (recourse / non-recourse x current / non-current, as in the Q2-26 release): the table
+    shows the newer component sum, marked derived, with its own period. CONSTRUCTED values."""
+    rows = [("FY2025", "debt_principal_total", 100.0, "2026-02-26"), ("2025Q3", "debt_principal_total", 80.0, "2025-11-13"),
+            ("2026Q2", "debt_recourse_current", 10.0, "2026-08-11"), ("2026Q2", "debt_recourse_noncurrent", 60.0, "2026-08-11"),
+            ("2026Q2", "debt_nonrecourse_current", 5.0, "2026-08-11"), ("2026Q2", "debt_nonrecourse_noncurrent", 45.0, "2026-08-11"),
+            ("2026Q2", "revenue", 50.0, "2026-08-11"), ("2026Q2", "operating_income", 1.0, "2026-08-11"),
+            ("2026Q2", "interest_expense", 4.0, "2026-08-11"), ("FY2025", "revenue", 150.0, "2026-02-26")]
+    fund = pd.DataFrame([{"period": p, "metric": m, "value": v, "published": pd.Timestamp(d), "unit": "usd_m",
+                          "source": "X", "source_kind": "filing", "confidence": "high", "note": "", "undated": False}
+                         for p, m, v, d in rows])
+    fund["period_start"] = [pd.Timestamp(f"{p[2:]}-01-01") if p.startswith("FY") else
+                            pd.Period(p, freq="Q").start_time for p in fund["period"]]
+    fund["period_end"] = [pd.Timestamp(f"{p[2:]}-12-31") if p.startswith("FY") else
+                          pd.Period(p, freq="Q").end_time.normalize() for p in fund["period"]]
+    fund["line"] = range(2, len(fund) + 2)
+    panel = F.quarterly_panel(fund, first_quarter="2025Q3")
+    kf = U.key_figures(panel, U.ratio_table(panel))
+    debt = kf[kf["label"].str.startswith("Debt")]
+    assert len(debt) == 1
+    d = debt.iloc[0]
+    assert d["label"] == "Debt, carrying amount (quarter end)" and d["period"] == "2026Q2"
+    assert d["value"] == pytest.approx(120.0) and bool(d["derived"])
+    assert kf.set_index("label").at["Revenue", "period"] == "2026Q2"

@@ -20,10 +20,13 @@ news; then the earliest publication, undated last; then file line: the rule of
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from .precision import is_approximate, ratio_unit, rounding_unit, sum_unit
 
 CONF_RANK = {"high": 3, "medium": 2, "low": 1}
 KIND_RANK = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
@@ -108,7 +111,9 @@ def backlog_panel(fund: pd.DataFrame) -> pd.DataFrame:
     column (name in `backlog_wide`), value (USD m; `_pct` metrics converted to fractions),
     unit ('usd_m' or 'fraction'), filed_under (period of the chosen row, e.g. 'FY2025'), source,
     source_kind, confidence, published, undated, n_sources, alternatives (other sources' values,
-    in the source's unit), sources_agree (all candidates equal), note.
+    in the source's unit), sources_agree (all candidates equal), note, approximate (the note marks
+    the figure as approximate, e.g. 'about $104B'), rounding_unit (its precision in the value's
+    unit, 0 when exact: `analysis.precision`).
     """
     rows = stock_rows(fund, BACKLOG_METRICS)
     out = []
@@ -125,10 +130,13 @@ def backlog_panel(fund: pd.DataFrame) -> pd.DataFrame:
             "n_sources": int(len(ranked)), "alternatives": _alternatives(ranked),
             "sources_agree": bool((ranked["value"] == best["value"]).all()),
             "note": best["note"] if isinstance(best["note"], str) else "",
+            "approximate": is_approximate(best["note"]),
+            "rounding_unit": rounding_unit(float(best["value"]) * scale, is_approximate(best["note"]),
+                                           max_unit=1000.0 if unit == "usd_m" else 0.0),
         })
     cols = ["quarter", "period_end", "basis", "metric", "column", "value", "unit", "filed_under", "source",
             "source_kind", "confidence", "published", "undated", "n_sources", "alternatives",
-            "sources_agree", "note"]
+            "sources_agree", "note", "approximate", "rounding_unit"]
     df = pd.DataFrame(out, columns=cols)
     return df.sort_values(["basis", "metric", "quarter"]).reset_index(drop=True)
 
@@ -181,13 +189,16 @@ def timing_amounts(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def measure_series(panel: pd.DataFrame, basis: str) -> pd.DataFrame:
-    """One measure's balances by quarter: quarter, value (USD m), source, confidence, published.
+    """One measure's balances by quarter: quarter, value (USD m), source, confidence, published,
+    rounding_unit (0 when exact).
 
     `basis` = 'revenue_backlog' or 'rpo'. Only that measure's rows are returned."""
     if basis not in MEASURES:
         raise ValueError(f"basis must be one of {sorted(MEASURES)}, not {basis!r}")
     sub = panel[(panel["basis"] == basis) & (panel["metric"] == MEASURES[basis])]
-    return sub[["quarter", "value", "source", "confidence", "published"]].reset_index(drop=True)
+    if "rounding_unit" not in sub.columns:
+        sub = sub.assign(rounding_unit=0.0)
+    return sub[["quarter", "value", "source", "confidence", "published", "rounding_unit"]].reset_index(drop=True)
 
 
 def stock_figure(fund: pd.DataFrame, metric: str, quarter: str, fallback_back: int = 0) -> dict:
@@ -249,6 +260,8 @@ def rollforward(panel: pd.DataFrame, revenue: pd.DataFrame, basis: str = "revenu
 
     backlog(t-1) must be the immediately preceding quarter; when it or revenue(t) is missing the
     measures are NaN and `reason` says why (never filled). `confidence` = lowest of the inputs.
+    `<x>_unit` columns: the precision each figure carries from approximate balances (USD m for
+    balances and bookings, the figure's own unit for ratios; 0 = exact; `analysis.precision`).
     """
     bal = measure_series(panel, basis).set_index("quarter")
     rev = revenue.set_index("quarter")
@@ -266,6 +279,8 @@ def rollforward(panel: pd.DataFrame, revenue: pd.DataFrame, basis: str = "revenu
         if not has_rev:
             reasons.append(f"no revenue for {q}")
         bookings = b - bp + r
+        u_b = float(bal.at[q, "rounding_unit"])
+        u_p = float(bal.at[p, "rounding_unit"]) if has_prev else 0.0
         rows.append({
             "quarter": q, "basis": basis, "backlog": b, "backlog_source": bal.at[q, "source"],
             "backlog_confidence": bal.at[q, "confidence"],
@@ -282,11 +297,18 @@ def rollforward(panel: pd.DataFrame, revenue: pd.DataFrame, basis: str = "revenu
                                     bal.at[p, "confidence"] if has_prev else None,
                                     rev.at[q, "revenue_confidence"] if has_rev else None),
             "reason": "; ".join(reasons),
+            "backlog_unit": u_b, "backlog_prev_unit": u_p,
+            "bookings_unit": sum_unit(u_b, u_p),
+            "book_to_bill_unit": ratio_unit(bookings / r if has_rev and r else math.nan,
+                                            (bookings, sum_unit(u_b, u_p))),
+            "coverage_unit": ratio_unit(b / (4 * r) if has_rev and r > 0 else math.nan, (b, u_b)),
+            "conversion_unit": ratio_unit(r / bp if has_prev and bp > 0 else math.nan, (bp, u_p)),
         })
     cols = ["quarter", "basis", "backlog", "backlog_source", "backlog_confidence", "backlog_prev",
             "backlog_prev_source", "backlog_prev_confidence", "revenue", "revenue_source",
             "revenue_confidence", "revenue_derived", "bookings", "book_to_bill", "coverage_years",
-            "conversion", "confidence", "reason"]
+            "conversion", "confidence", "reason", "backlog_unit", "backlog_prev_unit", "bookings_unit",
+            "book_to_bill_unit", "coverage_unit", "conversion_unit"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -544,65 +566,214 @@ def denton_affected_share(fund: pd.DataFrame, quarter: str, site_mw: float, fall
             "source": f["source"], "confidence": f["confidence"], "lower_bound": lower, "reason": f["reason"]}
 
 
+def reported_delay(fund: pd.DataFrame) -> dict | None:
+    """The latest reported delivery delay in `fund` (metrics delay_days and delay_site_power_mw,
+    published by the note's date): delay_days, site_mw, site (the site's name as the data note
+    opens with it, e.g. 'Denton, Texas campus'; None when it does not), period, published, source,
+    confidence, note; None when the data hold none (a point-in-time note before the report)."""
+    d = fund[fund["metric"].isin(["delay_days", "delay_site_power_mw"])]
+    if d.empty or not (d["metric"] == "delay_days").any():
+        return None
+    last = d[d["metric"] == "delay_days"].sort_values(["published", "line"], na_position="first").iloc[-1]
+    same = d[(d["source"] == last["source"]) & (d["period"] == last["period"])].set_index("metric")
+    mw = same["value"].get("delay_site_power_mw", math.nan)
+    note = last["note"] if isinstance(last["note"], str) else ""
+    site = re.match(r"^\s*([^:;(]+?\b(?:campus|site|data cent(?:er|re)))\b", note)
+    return {"delay_days": float(last["value"]), "site_mw": float(mw), "period": last["period"],
+            "site": site.group(1).strip() if site else None,
+            "published": last["published"], "source": last["source"], "confidence": last["confidence"],
+            "note": last["note"] if isinstance(last["note"], str) else "", "undated": bool(last["undated"])}
+
+
+SCENARIO_INPUT_COLUMNS = ["input", "value", "unit", "quarter", "source", "kind"]
+
+
 def scenario_inputs(fund: pd.DataFrame, panel: pd.DataFrame, qpanel, ratios: pd.DataFrame, site_mw: float,
                     quarter: str | None = None, affected_share: float | None = None) -> dict:
-    """Inputs of the delay scenario, each with its quarter and sources.
+    """Inputs of the delay scenario, all at one common quarter, each with its source.
 
     `panel` = `backlog_panel(fund)`; `qpanel` = `analysis.fundamentals.quarterly_panel(fund)`;
-    `ratios` = `analysis.unit_economics.ratio_table(qpanel)` (column `effective_interest_rate`,
-    annual fraction, indexed by quarter). `quarter` (the scenario quarter; the delay starts in
-    the next one) None = the latest quarter with a revenue backlog and, unless `affected_share`
-    is given, a contracted-power figure. `affected_share` None = `site_mw` / contracted power at
-    that quarter (computed, see `denton_affected_share`). Debt principal and the effective rate
-    are taken together at the latest quarter <= `quarter` where both exist (`rate_quarter`; the
-    debt figure can lag the backlog, e.g. a 10-Q filed after the earnings release).
-    Returns quarter, backlog (revenue backlog, USD m), backlog_source, backlog_confidence,
-    rate_quarter, debt (principal, USD m), debt_source, debt_confidence, effective_rate
-    (fraction), rate_sources, rate_confidence, undated_inputs (an input's publication date is
-    unverified), affected_share, share_basis (dict from `denton_affected_share`, or None when the
-    share was given), sources (all ids), reason ('' when complete, else what is missing).
+    `ratios` = `analysis.unit_economics.ratio_table(qpanel)`. The scenario quarter (the delay starts
+    in the next one) is `quarter`, or by default the latest quarter in which every input exists:
+    revenue backlog, revenue, contracted power (unless `affected_share` is given), the effective
+    interest rate and the debt balance it was computed on (principal, or the carrying amount:
+    `analysis.unit_economics.debt_basis`). One quarter for every input: nothing is mixed.
+    `affected_share` None = `site_mw` / contracted power at that quarter (see
+    `denton_affected_share`). Returns quarter, rate_quarter (the same quarter), backlog (revenue
+    backlog, USD m), backlog_source, backlog_confidence, backlog_unit (precision, 0 = exact),
+    reference_revenue (USD m), revenue_source, debt (USD m), debt_basis, debt_source,
+    debt_confidence, effective_rate (fraction), rate_sources, rate_confidence, undated_inputs,
+    affected_share, share_basis, sources (all ids), inputs (table: input, value, unit, quarter,
+    source, kind 'data'), reason ('' when complete, else what is missing).
     """
-    from .unit_economics import ratio_provenance
+    from .unit_economics import debt_basis, ratio_provenance
 
     rb = measure_series(panel, "revenue_backlog").set_index("quarter")
-    debt = qpanel.values["debt_principal_total"] if "debt_principal_total" in qpanel.values else pd.Series(dtype=float)
-    rate = ratios["effective_interest_rate"] if "effective_interest_rate" in ratios else pd.Series(dtype=float)
     power = set(stock_rows(fund, ["contracted_power_mw"])["quarter"])
+    rate = ratios["effective_interest_rate"] if "effective_interest_rate" in ratios else pd.Series(dtype=float)
+    rev = qpanel.values["revenue"]
+
+    def complete(q):
+        return (q in rb.index and (affected_share is not None or q in power)
+                and pd.notna(rate.get(q, math.nan)) and pd.notna(rev.get(q, math.nan)))
+
     if quarter is None:
-        ok = [q for q in rb.index if affected_share is not None or q in power]
+        ok = [q for q in sorted(set(rb.index) | set(rev.index)) if complete(q)]
         if not ok:
-            return {"quarter": None, "reason": "no quarter has both a revenue backlog and contracted power"}
-        quarter = max(ok)
+            return {"quarter": None, "inputs": pd.DataFrame(columns=SCENARIO_INPUT_COLUMNS),
+                    "reason": "no quarter has a revenue backlog, revenue, contracted power, debt and an "
+                              "effective interest rate together"}
+        quarter = ok[-1]
     missing = [] if quarter in rb.index else ["revenue backlog"]
+    if pd.isna(rev.get(quarter, math.nan)):
+        missing.append("revenue")
     share_basis = None
     if affected_share is None:
         share_basis = denton_affected_share(fund, quarter, site_mw, fallback_back=0)
         affected_share = share_basis["share"]
         if share_basis["reason"]:
             missing.append("contracted power")
-    both = [q for q in debt.index if q <= quarter and pd.notna(debt.get(q)) and pd.notna(rate.get(q, math.nan))]
-    rq = max(both) if both else None
-    if rq is None:
-        missing.append("debt principal and effective rate")
-    debt_rec = qpanel.record(rq, "debt_principal_total") if rq else {}
-    rate_prov = ratio_provenance(qpanel, "effective_interest_rate", rq) if rq else {
-        "sources": [], "confidence": None, "undated": False}
-    rate_sources = list(rate_prov["sources"])
+    basis, debt_metric = debt_basis(qpanel, quarter)
+    has_rate = pd.notna(rate.get(quarter, math.nan)) and debt_metric is not None
+    if not has_rate:
+        missing.append("debt at both quarter ends (for the effective rate)")
+    debt_rec = qpanel.record(quarter, debt_metric) if has_rate else {}
+    rate_prov = (ratio_provenance(qpanel, "effective_interest_rate", quarter) if has_rate
+                 else {"sources": [], "confidence": None, "undated": False})
+    rev_rec = qpanel.record(quarter, "revenue")
     out = {
-        "quarter": quarter,
+        "quarter": quarter, "rate_quarter": quarter,
         "backlog": float(rb.at[quarter, "value"]) if quarter in rb.index else math.nan,
         "backlog_source": rb.at[quarter, "source"] if quarter in rb.index else None,
         "backlog_confidence": rb.at[quarter, "confidence"] if quarter in rb.index else None,
-        "rate_quarter": rq,
-        "debt": float(debt[rq]) if rq else math.nan, "debt_source": debt_rec.get("source"),
-        "debt_confidence": debt_rec.get("confidence"),
-        "effective_rate": float(rate[rq]) if rq else math.nan, "rate_sources": rate_sources,
-        "rate_confidence": rate_prov["confidence"],
-        "undated_inputs": bool(rate_prov["undated"] or debt_rec.get("undated")),
+        "backlog_unit": float(rb.at[quarter, "rounding_unit"]) if quarter in rb.index else 0.0,
+        "reference_revenue": float(rev.get(quarter, math.nan)), "revenue_source": rev_rec.get("source"),
+        "debt": float(qpanel.values.at[quarter, debt_metric]) if has_rate else math.nan, "debt_basis": basis,
+        "debt_source": debt_rec.get("source"), "debt_confidence": debt_rec.get("confidence"),
+        "effective_rate": float(rate[quarter]) if has_rate else math.nan,
+        "rate_sources": list(rate_prov["sources"]), "rate_confidence": rate_prov["confidence"],
+        "undated_inputs": bool(rate_prov["undated"] or debt_rec.get("undated") or rev_rec.get("undated")),
         "affected_share": affected_share, "share_basis": share_basis,
         "reason": ("missing at " + quarter + ": " + ", ".join(missing)) if missing else "",
     }
-    ids = [out["backlog_source"], out["debt_source"], *rate_sources,
+    ids = [out["backlog_source"], out["debt_source"], out["revenue_source"], *out["rate_sources"],
            share_basis["source"] if share_basis else None]
     out["sources"] = [s for s in dict.fromkeys(x for i in ids if i for x in str(i).split(";"))]
+    rows = [("Revenue backlog", out["backlog"], "usd_m", quarter, out["backlog_source"]),
+            ("Revenue (reference for the shifted share)", out["reference_revenue"], "usd_m", quarter,
+             out["revenue_source"]),
+            (f"Debt ({basis or 'n/a'}), quarter end", out["debt"], "usd_m", quarter, out["debt_source"]),
+            ("Effective interest rate (annualised)", out["effective_rate"], "fraction", quarter,
+             "; ".join(out["rate_sources"]) or None)]
+    if share_basis:
+        rows.append(("Contracted power" + (" (stated as a lower bound)" if share_basis["lower_bound"] else ""),
+                     share_basis["contracted_mw"], "mw", share_basis["contracted_quarter"], share_basis["source"]))
+    out["inputs"] = pd.DataFrame([(*r, "data") for r in rows], columns=SCENARIO_INPUT_COLUMNS)
     return out
+
+
+# ---- coverage, timing and the conversion verdict -----------------------------------------------
+
+def coverage_and_due(panel: pd.DataFrame, revenue: pd.DataFrame) -> dict | None:
+    """Backlog coverage two ways, for one measure at one quarter: years of revenue at the quarter's
+    run rate, and the share due within 24 months against that run rate.
+
+    Uses the latest quarter in which one measure (revenue backlog preferred to RPO at the same
+    quarter) has both its balance and its disclosed 24-month share, and revenue exists.
+    Returns quarter, basis, measure (words), balance (USD m), balance_unit (precision), share_24m
+    (fraction), due_24m (USD m), due_per_year (USD m a year, the 24-month amount over two years),
+    run_rate (4 x quarterly revenue, USD m), coverage_years (balance / run_rate), due_to_run_rate
+    (due_per_year / run_rate, x), sources; None when no quarter has them all.
+    """
+    rev = revenue.set_index("quarter")
+    cands = []
+    for basis, col in (("revenue_backlog", "revenue_backlog_within_24m_pct"), ("rpo", "rpo_within_24m_pct")):
+        bal = measure_series(panel, basis).set_index("quarter")
+        sh = panel[panel["metric"] == col].set_index("quarter")
+        for q in sorted(set(bal.index) & set(sh.index)):
+            if q in rev.index and pd.notna(rev.at[q, "revenue"]) and rev.at[q, "revenue"] > 0:
+                cands.append((q, 0 if basis == "revenue_backlog" else 1, basis, bal.loc[q], sh.loc[q]))
+    if not cands:
+        return None
+    q, _, basis, b, sh = sorted(cands, key=lambda c: (c[0], -c[1]))[-1]
+    run = 4 * float(rev.at[q, "revenue"])
+    bal, share = float(b["value"]), float(sh["value"])
+    due = share * bal
+    return {"quarter": q, "basis": basis, "measure": "revenue backlog" if basis == "revenue_backlog" else "RPO",
+            "balance": bal, "balance_unit": float(b["rounding_unit"]), "share_24m": share, "due_24m": due,
+            "due_per_year": due / 2, "run_rate": run, "coverage_years": bal / run, "due_to_run_rate": due / 2 / run,
+            "sources": list(dict.fromkeys([b["source"], sh["source"], *str(rev.at[q, "revenue_source"]).split(";")])),
+            "confidence": _min_conf(b["confidence"], sh["confidence"], rev.at[q, "revenue_confidence"])}
+
+
+def latest_guidance_change(guidance: pd.DataFrame | None) -> pd.Series | None:
+    """The fiscal-year revenue guidance change (cut or raise) given on the latest guidance date,
+    i.e. with the latest results: a row of `guidance_history`, or None when that date changed no
+    fiscal-year range."""
+    if guidance is None or guidance.empty:
+        return None
+    last = guidance[guidance["published"] == guidance["published"].max()]
+    ch = last[last["period"].str.startswith("FY") & last["revision_kind"].isin(["cut", "raised"])]
+    return None if ch.empty else ch.iloc[-1]
+
+
+def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance: pd.DataFrame | None = None):
+    """How fast the backlog turns into revenue, as a `Verdict` (`backlog_conversion`).
+
+    `cd` = `coverage_and_due` (the latest quarter with a balance and its 24-month share); `rf` = the
+    revenue-backlog `rollforward` (coverage in years of run rate, book-to-bill). Answer 'needs faster
+    delivery' when the amount due within 24 months, spread over those two years, exceeds the annual
+    run rate of the same quarter (revenue has to grow to deliver it on schedule), 'within the run
+    rate' otherwise, 'not measurable' without a timing disclosure. The sentence gives both readings
+    of coverage, each with its quarter: years of run rate (latest quarter) and the share due within
+    24 months (latest quarter that disclosed it; said so when it is an earlier one); with
+    `guidance` (`guidance_history`), the fiscal-year revenue guidance change that came with the
+    latest results (`latest_guidance_change`).
+    """
+    from .report import fmt
+    from .verdicts import Verdict
+
+    key = "backlog_conversion"
+    cov = latest_complete(rf, "coverage_years") if rf is not None and len(rf) else None
+    if cd is None:
+        return Verdict(key, "not measurable", "How fast the backlog converts cannot be measured: no quarter has both a "
+                       "backlog balance and its disclosed share due within 24 months.")
+    x = cd["due_to_run_rate"]
+    answer = "needs faster delivery" if x > 1 else "within the run rate"
+    u = cd["balance_unit"]
+    due = (f"{fmt.pct(cd['share_24m'], 0)} of it falls due within 24 months: "
+           f"{fmt.about(cd['due_per_year'], u, 'usd_bn')} a year, {fmt.ratio(x, 1)} the annualised revenue of "
+           f"{fmt.usd_bn(cd['run_rate'])}"
+           + (", so revenue has to grow that much to deliver it on time" if x > 1 else
+              ", which the current run rate already covers"))
+    btb = None
+    if rf is not None and len(rf):
+        ok = rf[rf["book_to_bill"].notna()]
+        btb = ok.iloc[-1] if len(ok) else None
+    same = cov is None or cov["quarter"] <= cd["quarter"]
+    if same:
+        s = (f"The {cd['quarter']} {cd['measure']} of {fmt.about(cd['balance'], u, 'usd_bn')} equals "
+             f"{fmt.about(cd['coverage_years'], ratio_unit(cd['coverage_years'], (cd['balance'], u)), 'years')} of "
+             f"revenue at that quarter's run rate, but {due}.")
+    else:
+        cu = cov.get("coverage_unit", 0)
+        s = (f"The {cov['quarter']} revenue backlog of {fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')} "
+             f"equals {fmt.about(cov['coverage_years'], cu, 'years')} of revenue at that quarter's run rate")
+        s += (f"; no split by due date was disclosed for it: the latest, for {cd['quarter']}, put "
+              f"{fmt.pct(cd['share_24m'], 0)} of {cd['measure']} within 24 months, {fmt.ratio(x, 1)} the run rate then.")
+    g = latest_guidance_change(guidance)
+    if g is not None:
+        prev = guidance[(guidance["period"] == g["period"]) & (guidance["published"] < g["published"])].iloc[-1]
+        s = (s[:-1] + f"; with the {quarter_label(g['published'] - pd.offsets.QuarterEnd(1))} results the {g['period']} "
+             f"revenue guidance was {g['revision_kind']} to {fmt.usd_bn(g['low'], 2)}-{fmt.usd_bn(g['high'], 2)} from "
+             f"{fmt.usd_bn(prev['low'], 2)}-{fmt.usd_bn(prev['high'], 2)}.")
+    ev = {k: cd[k] for k in ("quarter", "basis", "balance", "share_24m", "due_per_year", "run_rate",
+                             "coverage_years", "due_to_run_rate")}
+    if g is not None:
+        ev.update(guidance_period=g["period"], guidance_change=g["revision_kind"], guidance_mid_change=float(g["revision"]))
+    if cov is not None:
+        ev.update(coverage_quarter=cov["quarter"], coverage_years_latest=float(cov["coverage_years"]))
+    if btb is not None:
+        ev.update(book_to_bill=float(btb["book_to_bill"]), book_to_bill_quarter=btb["quarter"])
+    period = cd["quarter"] if cov is None or cov["quarter"] <= cd["quarter"] else f"{cd['quarter']} and {cov['quarter']}"
+    return Verdict(key, answer, s, evidence=ev, period=period)

@@ -746,13 +746,19 @@ def verdict_counts(verdicts: pd.DataFrame, checks: pd.DataFrame | None = None) -
     return pd.DataFrame(rows)
 
 
+#: Units whose gaps are read as differences only: a gap on a ratio or a return is in percentage
+#: points ("0.88% stated, 3.8% actual" is a 2.9 pp gap, not 332% of a near-zero base); a date in days.
+ABSOLUTE_GAP_UNITS = ("date", "fraction")
+
+
 def differing_checks(checks: pd.DataFrame) -> pd.DataFrame:
     """The checks whose verdict is 'differs', in claim order, with |difference| relative to the
-    stated value (`relative_difference`, fraction; NaN for dates and stated values of zero)."""
+    stated value (`relative_difference`, fraction; NaN for units in `ABSOLUTE_GAP_UNITS` (dates,
+    ratios and returns: their gap is the difference itself) and stated values of zero)."""
     d = checks[checks["verdict"] == "differs"].copy()
     rel = []
     for s, diff, unit in zip(d["stated"], d["difference"], d["unit"], strict=True):
-        ok = unit != "date" and isinstance(s, int | float) and s != 0
+        ok = unit not in ABSOLUTE_GAP_UNITS and isinstance(s, int | float) and s != 0
         rel.append(abs(diff) / abs(float(s)) if ok else math.nan)
     d["relative_difference"] = rel
     return d.reset_index(drop=True)
@@ -842,7 +848,7 @@ def not_verifiable_checks(checks: pd.DataFrame) -> pd.DataFrame:
 
 def widest_gap(differ: pd.DataFrame) -> pd.Series | None:
     """The row of `differing_checks` with the largest relative difference (None when no row has
-    one, e.g. only date checks differ). Ties: the first in claim order."""
+    one, e.g. only date, ratio or return checks differ). Ties: the first in claim order."""
     rel = pd.to_numeric(differ["relative_difference"], errors="coerce") if len(differ) else pd.Series(dtype=float)
     if rel.notna().sum() == 0:
         return None

@@ -583,28 +583,154 @@ def twelve_month_share(within_24m_share: float) -> float:
 def timing_split(wide: pd.DataFrame, quarter: str) -> dict:
     """The backlog timing split to use at `quarter` (fraction within 24 months).
 
-    `wide` = `analysis.backlog.backlog_wide(backlog_panel(fund))`. Preference: the revenue-backlog
-    split disclosed for the latest quarter on or before `quarter`; else the RPO split, same rule
-    (labelled as a proxy). Returns share, measure, quarter_used, source, confidence, reason.
+    `wide` = `analysis.backlog.backlog_wide(backlog_panel(fund))`. The newest split disclosed on or
+    before `quarter`, of either measure; at the same quarter the revenue-backlog split is preferred
+    to the RPO split (used as a proxy, and labelled so). Returns share, measure, quarter_used,
+    source, confidence, reason.
     """
     w = wide[wide["quarter"] <= quarter].sort_values("quarter")
-    for col, measure in (("revenue_backlog_within_24m_share", "revenue backlog"),
-                         ("rpo_within_24m_share", "RPO (proxy: no revenue-backlog split disclosed)")):
+    found = []
+    for pref, (col, measure) in enumerate((("revenue_backlog_within_24m_share", "revenue backlog"),
+                                           ("rpo_within_24m_share", "RPO, as a proxy for the revenue backlog"))):
         if col not in w.columns:
             continue
         ok = w[w[col].notna()]
         if len(ok):
             r = ok.iloc[-1]
-            return {"share": float(r[col]), "measure": measure, "quarter_used": r["quarter"],
-                    "source": r.get(col + "_source"), "confidence": r.get(col + "_confidence"),
-                    "reason": ""}
+            found.append((r["quarter"], -pref, {"share": float(r[col]), "measure": measure, "quarter_used": r["quarter"],
+                                                "source": r.get(col + "_source"), "confidence": r.get(col + "_confidence"),
+                                                "reason": ""}))
+    if found:
+        return sorted(found, key=lambda f: (f[0], f[1]))[-1][2]
     return {"share": np.nan, "measure": None, "quarter_used": None, "source": None,
             "confidence": None, "reason": f"no backlog or RPO timing split disclosed by {quarter}"}
 
 
+def recognised_revenue_bounds(customer: str, shares: pd.DataFrame, fund: pd.DataFrame, panel, start_quarter: str,
+                              end_quarter: str) -> dict:
+    """Bounds on the revenue recognised from `customer` from `start_quarter` to `end_quarter`
+    (inclusive), from the revenue-share disclosures alone (USD m).
+
+    Periods: a fiscal year with an annual disclosure is taken whole (its revenue from
+    `analysis.fundamentals.figure`); other quarters one by one (revenue from the quarterly `panel`).
+    In each period the customer's share is: its disclosed share where it is named (both bounds);
+    else at most the largest share it could hold without being a named other customer: the largest
+    unnamed disclosed share, or the undisclosed remainder (at most the smallest disclosed share);
+    with no disclosure, at most all revenue. The lower bound is 0 where it is not named. A start
+    quarter inside a disclosed year takes the whole year (a looser, still valid, upper bound).
+    Returns low, high (USD m), periods (table: period, revenue, share_low, share_high, low, high,
+    basis, sources), sources.
+    """
+    from .fundamentals import figure, parse_quarter, quarter_range
+
+    rows, years_done = [], set()
+    by_period = {p: g for p, g in shares.groupby("period")}
+    for q in quarter_range(start_quarter, end_quarter):
+        y, _ = parse_quarter(q)
+        fy = f"FY{y}"
+        if fy in by_period:
+            if y in years_done:
+                continue
+            years_done.add(y)
+            f = figure(fund, "revenue", fy)
+            period, rev, rsrc = fy, f["value"], f["source"]
+        elif q in by_period or q in panel.values.index:
+            period, rev = q, panel.values["revenue"].get(q, np.nan)
+            rsrc = panel.record(q, "revenue").get("source") if q in panel.values.index else None
+        else:
+            continue
+        g = by_period.get(period)
+        named = g[g["customer"].str.casefold() == customer.casefold()] if g is not None else pd.DataFrame()
+        if g is None:
+            lo_s, hi_s, basis = 0.0, 1.0, "no disclosure for the period: at most all revenue"
+        elif len(named):
+            lo_s = hi_s = float(named["share"].iloc[0])
+            basis = "named in the disclosure"
+        else:
+            unnamed = g[g["customer"].map(_is_label)]
+            remainder = max(0.0, 1.0 - float(g["share"].sum()))
+            cap_rem = min(remainder, float(g["share"].min())) if len(g) else 1.0
+            hi_s = max([cap_rem, *unnamed["share"].astype(float)])
+            lo_s = 0.0
+            basis = ("could be an unnamed disclosed customer" if len(unnamed) and hi_s > cap_rem
+                     else "at most the undisclosed remainder")
+        srcs = _join([rsrc or "", *(g["source"] if g is not None else [])])
+        rows.append({"period": period, "revenue": rev, "share_low": lo_s, "share_high": hi_s,
+                     "low": lo_s * rev if pd.notna(rev) else np.nan, "high": hi_s * rev if pd.notna(rev) else np.nan,
+                     "basis": basis, "sources": srcs})
+    t = pd.DataFrame(rows, columns=["period", "revenue", "share_low", "share_high", "low", "high", "basis", "sources"])
+    missing = t["revenue"].isna().any()
+    return {"low": float(t["low"].sum()) if not missing else np.nan,
+            "high": float(t["high"].sum()) if not missing else np.nan, "periods": t,
+            "sources": _join(t["sources"]).split(";") if len(t) else [],
+            "reason": "revenue missing for " + ", ".join(t.loc[t["revenue"].isna(), "period"]) if missing else ""}
+
+
+def _is_label(name: str) -> bool:
+    """True for a period-specific label ('Customer A', 'top customer', 'second customer'), False for
+    a name ('Microsoft')."""
+    n = str(name).strip().lower()
+    return n.startswith("customer ") or label_rank(n) is not None or n.startswith("customer ranked")
+
+
+def guided_ntm_revenue(guidance: pd.DataFrame, panel, quarter: str) -> dict:
+    """Revenue of the four quarters after `quarter` implied by the guidance in force (USD m).
+
+    `guidance` = `analysis.backlog.guidance_history(fund, "revenue")` (only what was public at
+    the note's date). A quarter with its own guidance takes its midpoint; the other quarters of a
+    guided fiscal year share evenly what the fiscal-year midpoint leaves after the reported and
+    quarterly-guided quarters; quarters beyond the guidance are held at the last guided quarter's
+    level (an assumption, stated in `basis`). Returns value, guided_quarters, assumed_quarters,
+    quarters (table), basis (words), sources; value NaN with `reason` when no guidance covers
+    the first quarter after `quarter`.
+    """
+    from .backlog import shift_quarter
+
+    latest = guidance[guidance["is_latest"]] if "is_latest" in guidance.columns else guidance
+    mids = dict(zip(latest["period"], latest["mid"], strict=True))
+    src = dict(zip(latest["period"], latest["source"], strict=True))
+    given = dict(zip(latest["period"], latest["published"], strict=True))
+    rev = panel.values["revenue"]
+    nxt = [shift_quarter(quarter, k) for k in range(1, 5)]
+    level, rows, srcs = {}, [], []
+    for q in nxt:
+        y = q[:4]
+        if q in mids:
+            level[q] = (mids[q], f"{q} guidance midpoint (given {pd.Timestamp(given[q]).date().isoformat()})")
+            srcs.append(src[q])
+        elif f"FY{y}" in mids:
+            fyq = [f"{y}Q{k}" for k in range(1, 5)]
+            known = sum(float(rev[x]) for x in fyq if x in rev.index and pd.notna(rev[x]) and x <= quarter)
+            guided = sum(mids[x] for x in fyq if x in mids and x > quarter)
+            rest = [x for x in fyq if x > quarter and x not in mids]
+            if any(x <= quarter and (x not in rev.index or pd.isna(rev[x])) for x in fyq):
+                continue
+            level[q] = ((mids[f"FY{y}"] - known - guided) / len(rest),
+                        f"FY{y} guidance midpoint (given {pd.Timestamp(given[f'FY{y}']).date().isoformat()}) less "
+                        f"reported and quarterly-guided revenue, over {len(rest)} quarter{'s' if len(rest) > 1 else ''}")
+            srcs.append(src[f"FY{y}"])
+    if nxt[0] not in level:
+        return {"value": np.nan, "guided_quarters": 0, "assumed_quarters": 0, "quarters": pd.DataFrame(),
+                "basis": "", "sources": [], "reason": f"no revenue guidance for {nxt[0]} at the note's date"}
+    last = None
+    for q in nxt:
+        if q in level:
+            last = level[q][0]
+            rows.append({"quarter": q, "revenue": level[q][0], "basis": level[q][1], "kind": "guidance"})
+        else:
+            rows.append({"quarter": q, "revenue": last, "basis": "held at the last guided quarter's level (assumption)",
+                         "kind": "assumption"})
+    t = pd.DataFrame(rows)
+    n_g = int((t["kind"] == "guidance").sum())
+    return {"value": float(t["revenue"].sum()), "guided_quarters": n_g, "assumed_quarters": 4 - n_g, "quarters": t,
+            "basis": "; ".join(dict.fromkeys(t["basis"])), "sources": list(dict.fromkeys(
+                x.strip() for s_ in srcs for x in str(s_).split(","))), "reason": ""}
+
+
 def exposure_scenario(exposure_usd_m: float, backlog_usd_m: float, share_lost: float, mode: str,
                       within_24m_share: float, operating_income_q: float,
-                      interest_expense_q: float, contribution_margin: float) -> dict:
+                      interest_expense_q: float, contribution_margin: float,
+                      twelve_month_share_override: float | None = None) -> dict:
     """Effect of losing (or deferring) a share of one counterparty's contract value.
 
     Inputs in USD m (quarterly operating income and interest expense of the scenario quarter),
@@ -613,7 +739,7 @@ def exposure_scenario(exposure_usd_m: float, backlog_usd_m: float, share_lost: f
       backlog but moves its next-twelve-months revenue beyond twelve months.
     * next-twelve-months (NTM) revenue at risk = lost x twelve_month_share(within_24m_share): the
       counterparty's value converts at the company-wide backlog pace, the 24-month share spread
-      evenly.
+      evenly; `twelve_month_share_override` (e.g. guided NTM revenue / backlog) replaces that rule.
     * operating income change (NTM) = -(revenue at risk x contribution_margin); spread evenly over
       four quarters, it lowers quarterly coverage by (revenue at risk x margin / 4) / interest.
     * annual interest = 4 x the quarter's interest expense (run-rate).
@@ -624,7 +750,8 @@ def exposure_scenario(exposure_usd_m: float, backlog_usd_m: float, share_lost: f
     if not 0 <= share_lost <= 1:
         raise ValueError("share_lost must be a fraction in [0, 1]")
     lost = share_lost * exposure_usd_m
-    ntm = twelve_month_share(within_24m_share)
+    ntm = (twelve_month_share(within_24m_share) if twelve_month_share_override is None
+           else float(twelve_month_share_override))
     at_risk = lost * ntm
     backlog_after = backlog_usd_m - lost if mode == "loss" else backlog_usd_m
     ntm_base = backlog_usd_m * ntm
@@ -649,12 +776,12 @@ def exposure_scenario(exposure_usd_m: float, backlog_usd_m: float, share_lost: f
 
 #: row order, label and unit of the scenario table
 SCENARIO_ROWS = (
-    ("exposure", "Counterparty contract value at the quarter ('up to')", "usd_m"),
+    ("exposure", "Counterparty contract value remaining at the quarter", "usd_m"),
     ("value_lost", "Value lost or deferred", "usd_m"),
     ("backlog_before", "Revenue backlog, reported", "usd_m"),
     ("backlog_after", "Revenue backlog after the scenario", "usd_m"),
     ("backlog_change_share", "Change in backlog", "fraction"),
-    ("twelve_month_share", "Share of backlog due in 12 months (assumption)", "fraction"),
+    ("twelve_month_share", "Share of backlog recognised in the next 12 months", "fraction"),
     ("ntm_revenue_from_backlog", "Next-12-month revenue from backlog", "usd_m"),
     ("ntm_revenue_at_risk", "Next-12-month revenue at risk", "usd_m"),
     ("ntm_revenue_change_share", "Change in next-12-month revenue from backlog", "fraction"),
@@ -691,23 +818,35 @@ class Scenario:
     reason: str = ""
 
 
+EXPOSURE_INPUT_COLUMNS = ["input", "value", "unit", "quarter", "source", "kind"]
+
+
 def run_scenario(contracts: pd.DataFrame, backlog_long: pd.DataFrame, panel, ratios: pd.DataFrame,
                  customer: str, share_lost: float, mode: str = "loss",
                  contribution_margin: float = 1.0, statements: pd.DataFrame | None = None,
-                 quarter: str | None = None) -> Scenario:
+                 quarter: str | None = None, *, fund: pd.DataFrame | None = None,
+                 revenue_shares: pd.DataFrame | None = None, guidance: pd.DataFrame | None = None) -> Scenario:
     """Exposure scenario for `customer` at `quarter` from the loaded frames.
 
     `backlog_long` = `analysis.backlog.backlog_panel(fund)`; `panel` =
     `analysis.fundamentals.quarterly_panel(fund, ...)`; `ratios` =
     `analysis.unit_economics.ratio_table(panel)`; `statements` = `backlog_statements(customers)`.
     `quarter` defaults to the latest quarter with a revenue backlog in which the customer has
-    announced contracts. Interest coverage is taken at that quarter, or the latest earlier quarter
-    that has it (named in `inputs`). Cases: 'announced contracts' (exposure = the customer's
-    cumulative 'up to' contract value) and, when the company stated a largest-customer share of
-    the backlog for that quarter, 'capped at company statement' (exposure = min(contracts, stated
-    share x backlog)).
+    announced contracts. Each input is taken at the newest quarter it exists for on or before the
+    scenario quarter, and `inputs['table']` says which (input, value, unit, quarter, source, kind).
+
+    Exposure = the customer's remaining contract value: cumulative 'up to' contract value less the
+    revenue recognised from it to date. With `fund` and `revenue_shares` (`revenue_shares()`), the
+    recognised revenue is bounded by `recognised_revenue_bounds` and two cases are run, 'remaining
+    value (upper bound)' (value less the lower bound of recognised revenue) and 'remaining value
+    (lower bound)' (less its upper bound); without them one case, 'announced contracts'. When the
+    company stated a largest-customer share of the backlog for the quarter, 'capped at company
+    statement' caps the first case at that share of the backlog.
+    Next-twelve-month revenue: with `guidance` (`analysis.backlog.guidance_history`), the revenue the
+    guidance in force implies (`guided_ntm_revenue`), as a share of the backlog; else half the
+    24-month share (even spread). Interest coverage is taken at the newest quarter with it.
     """
-    from .backlog import backlog_wide, measure_series
+    from .backlog import backlog_wide, measure_series, quarter_end
 
     series = measure_series(backlog_long, "revenue_backlog")
     shares = backlog_shares(contracts, series)
@@ -733,28 +872,157 @@ def run_scenario(contracts: pd.DataFrame, backlog_long: pd.DataFrame, panel, rat
     cq = cov.index[-1]
     oi = float(panel.values.at[cq, "operating_income"])
     ie = float(panel.values.at[cq, "interest_expense"])
-    cases = {"announced contracts": exposure_scenario(
-        float(row["contracts_usd_m"]), float(row["revenue_backlog"]), share_lost, mode,
-        timing["share"], oi, ie, contribution_margin)}
+    backlog = float(row["revenue_backlog"])
+    value = float(row["contracts_usd_m"])
+    ntm = {"value": np.nan, "reason": "no guidance passed"}
+    if guidance is not None:
+        from .backlog import shift_quarter
+
+        ntm = guided_ntm_revenue(guidance, panel, q)
+        del shift_quarter
+    even = twelve_month_share(timing["share"])
+    override = ntm["value"] / backlog if pd.notna(ntm["value"]) and backlog > 0 else None
+    bounds = None
+    if fund is not None and revenue_shares is not None:
+        c = backlog_contracts(contracts)
+        c = c[(c["counterparty"] == customer) & c["announced"].notna() & (c["announced"] <= quarter_end(q))]
+        starts = [pd.Timestamp(x) for x in c["start"].dropna()] + list(c["announced"])
+        first = min(starts)
+        from .fundamentals import quarter_label
+
+        bounds = recognised_revenue_bounds(customer, revenue_shares, fund, panel,
+                                           quarter_label(first.year, (first.month - 1) // 3 + 1), q)
+        if not bounds["reason"]:
+            cases_exposure = {"remaining value (upper bound)": value - bounds["low"],
+                              "remaining value (lower bound)": value - bounds["high"]}
+        else:
+            bounds, cases_exposure = None, {"announced contracts": value}
+    else:
+        cases_exposure = {"announced contracts": value}
+    cases = {name: exposure_scenario(max(x, 0.0), backlog, share_lost, mode, timing["share"], oi, ie,
+                                     contribution_margin, override) for name, x in cases_exposure.items()}
     statement = None
     if statements is not None and len(statements):
         st = statements[(statements["quarter"] == q)
                         & statements["subject"].str.lower().str.startswith("largest customer")]
         if len(st):
             statement = st.iloc[0].to_dict()
-            cap = statement["share"] * float(row["revenue_backlog"])
+            cap = statement["share"] * backlog
+            first_case = next(iter(cases_exposure.values()))
             cases["capped at company statement"] = exposure_scenario(
-                min(float(row["contracts_usd_m"]), cap), float(row["revenue_backlog"]), share_lost,
-                mode, timing["share"], oi, ie, contribution_margin)
+                min(first_case, cap), backlog, share_lost, mode, timing["share"], oi, ie, contribution_margin, override)
     srcs = _join([row["contract_source"], row["backlog_source"], timing["source"] or "",
                   panel.record(cq, "operating_income")["source"] or "",
                   panel.record(cq, "interest_expense")["source"] or "",
-                  statement["source"] if statement else ""])
-    inputs.update(quarter=q, exposure_usd_m=float(row["contracts_usd_m"]),
-                  contract_lines=row["contract_lines"],
-                  revenue_backlog=float(row["revenue_backlog"]),
+                  statement["source"] if statement else "",
+                  *(ntm.get("sources") or []), *((bounds or {}).get("sources") or [])])
+    t = [("Contract value announced by the quarter end ('up to')", value, "usd_m", q, row["contract_source"], "data"),
+         ("Revenue backlog", backlog, "usd_m", q, row["backlog_source"], "data")]
+    if bounds is not None:
+        per = ", ".join(bounds["periods"]["period"])
+        t.append(("Revenue recognised from the customer to date, bounds (derived)",
+                  f"{bounds['low']:,.0f} to {bounds['high']:,.0f}", "usd_m", per, ";".join(bounds["sources"]),
+                  "derived"))
+    t.append(("Share of backlog due within 24 months (" + timing["measure"] + ")", timing["share"], "fraction",
+              timing["quarter_used"], timing["source"], "data"))
+    if override is not None:
+        t.append(("Next-12-month revenue implied by guidance", ntm["value"], "usd_m",
+                  "next four quarters", ";".join(ntm["sources"]),
+                  "guidance" if ntm["assumed_quarters"] == 0 else "guidance + assumption"))
+    t += [("Operating income (quarter)", oi, "usd_m", cq, panel.record(cq, "operating_income")["source"], "data"),
+          ("Interest expense, net (quarter)", ie, "usd_m", cq, panel.record(cq, "interest_expense")["source"], "data"),
+          ("Contribution margin of the lost revenue", contribution_margin, "fraction", None, None, "assumption"),
+          ("Share of the contract value lost or deferred", share_lost, "fraction", None, None, "assumption")]
+    if statement:
+        t.append(("Company statement: largest customer's share of the backlog", statement["share"], "fraction",
+                  statement["quarter"], statement["source"], "data"))
+    inputs.update(quarter=q, exposure_usd_m=value, contract_lines=row["contract_lines"],
+                  revenue_backlog=backlog,
                   backlog_source=row["backlog_source"], backlog_confidence=row["backlog_confidence"],
                   timing_share_24m=timing["share"], timing_measure=timing["measure"],
                   timing_quarter=timing["quarter_used"], coverage_quarter=cq,
-                  operating_income_q=oi, interest_expense_q=ie, statement=statement, sources=srcs)
+                  operating_income_q=oi, interest_expense_q=ie, statement=statement, sources=srcs,
+                  recognised=bounds, ntm=ntm, even_spread_share=even,
+                  twelve_month_share=override if override is not None else even,
+                  table=pd.DataFrame(t, columns=EXPOSURE_INPUT_COLUMNS))
     return Scenario(scenario_table(cases), inputs)
+
+
+# ---- verdict and events ------------------------------------------------------------------
+
+def concentration_verdict(hhi: pd.DataFrame, revenue_shares_: pd.DataFrame | None = None,
+                          btop: pd.DataFrame | None = None):
+    """Who the revenue and the backlog come from, as a `Verdict` (`customer_concentration`).
+
+    The answer is the 2023 US Merger Guidelines band of the *lower* HHI bound of the latest
+    revenue-share disclosure ('highly concentrated', 'moderately concentrated', 'unconcentrated'),
+    the only statistic here with a standard threshold and no assumption about undisclosed
+    customers; 'not measurable' without a disclosure. The sentence names the largest customer
+    where the disclosure does, and adds the largest counterparty's announced contracts as a share
+    of the revenue backlog of the latest quarter (`backlog_top`: 'up to' amounts, part possibly
+    recognised, so an overstatement).
+    """
+    from .report import fmt
+    from .verdicts import Verdict
+
+    key = "customer_concentration"
+    if hhi is None or hhi.empty:
+        return Verdict(key, "not measurable", "Customer concentration cannot be measured: the data hold no "
+                       "revenue-share disclosure.")
+    lat = latest_top_share(hhi)
+    lo = float(lat["hhi_lower"])
+    band = "highly" if lo > HHI_HIGH else ("moderately" if lo >= HHI_MODERATE else "un")
+    answer = "unconcentrated" if band == "un" else f"{band} concentrated"
+    who = "the largest customer"
+    if revenue_shares_ is not None and len(revenue_shares_):
+        top = revenue_shares_[revenue_shares_["period"] == lat["period"]].sort_values("share", ascending=False)
+        if len(top) and not _is_label(top["customer"].iloc[0]):
+            who = f"the largest customer, {top['customer'].iloc[0]},"
+    s = (f"Revenue is {answer}: in {lat['period']} {who} paid {fmt.pct(lat['top1_share'], 0)} of revenue and the "
+         f"HHI was at least {fmt.num(lo, 0)} ({GUIDELINES}: above {fmt.num(HHI_HIGH, 0)} is highly concentrated)")
+    ev = {"period": lat["period"], "top1_share": float(lat["top1_share"]), "hhi_lower": lo,
+          "hhi_upper": float(lat["hhi_upper"])}
+    if btop is not None and len(btop):
+        b = btop.iloc[-1]
+        s += (f"; in the backlog, {b['top_counterparty']}'s announced contracts equal {fmt.pct(b['top_share'], 0)} of "
+              f"the {b['quarter']} revenue backlog, an upper figure since they are 'up to' amounts, partly recognised")
+        ev.update(backlog_quarter=b["quarter"], backlog_top_counterparty=b["top_counterparty"],
+                  backlog_top_share=float(b["top_share"]))
+    return Verdict(key, answer, s + ".", evidence=ev, period=lat["period"])
+
+
+def shares_at_events(events: pd.DataFrame, revenue_shares_: pd.DataFrame, customer_tickers: dict) -> pd.DataFrame:
+    """A customer's revenue share around events that originate with that customer.
+
+    `customer_tickers` maps a customer name (as in customers.csv, e.g. 'Microsoft') to the event
+    origin that stands for it (its ticker, 'MSFT'). For each event whose `origin` is such a ticker:
+    the latest annual period ending before the event, and the quarter containing it; in each, the
+    customer's share where it is named, else the largest customer's share (labelled as such).
+    Columns: event_id, day0, description, customer, period, share, who ('named' / 'largest
+    customer'), label, source, published (when the share became public), public_at_event
+    (published on or before day 0).
+    """
+    rows = []
+    by_ticker = {t: c for c, t in customer_tickers.items()}
+    sh = revenue_shares_
+    for e in events.itertuples():
+        cust = by_ticker.get(e.origin)
+        if cust is None:
+            continue
+        day = pd.Timestamp(e.day0)
+        q = f"{day.year}Q{(day.month - 1) // 3 + 1}"
+        prior_fy = sh[(sh["basis"] == "annual") & (sh["period_end"] < day)]
+        periods = ([prior_fy.sort_values("period_end")["period"].iloc[-1]] if len(prior_fy) else []) + [q]
+        for per in periods:
+            g = sh[sh["period"] == per].sort_values("share", ascending=False)
+            if g.empty:
+                continue
+            named = g[g["customer"].str.casefold() == cust.casefold()]
+            r = named.iloc[0] if len(named) else g.iloc[0]
+            pub = r["published"]
+            rows.append({"event_id": e.event_id, "day0": day, "description": e.description, "customer": cust, "period": per,
+                         "share": float(r["share"]), "who": "named" if len(named) else "largest customer",
+                         "label": r["customer"], "source": r["source"], "published": pub,
+                         "public_at_event": bool(pd.notna(pub) and pd.Timestamp(pub) <= day)})
+    return pd.DataFrame(rows, columns=["event_id", "day0", "description", "customer", "period", "share", "who", "label",
+                                       "source", "published", "public_at_event"])

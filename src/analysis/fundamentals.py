@@ -65,11 +65,26 @@ _STOCK_EXTRA = frozenset({"marketable_securities", "construction_in_progress",
                           "revolver_capacity", "revolver_available"})
 _EXCLUDED_SUFFIXES = ("_guidance_low", "_guidance_high", "_target")
 
+#: Composite balances: name -> alternative component sets, in order of preference. At a quarter
+#: end the composite is the reported total (a one-metric set) or the sum of a complete set of
+#: components (marked derived, arithmetic in `derived_from`); the highest-confidence candidate
+#: wins, ties go to the earlier set. Debt at its carrying amount (net of unamortised discount and
+#: issuance costs): current + non-current, or recourse/non-recourse x current/non-current (the
+#: split of the 2026 releases).
+COMPOSITES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "debt_carrying_total": (
+        ("debt_total_net",),
+        ("debt_current", "debt_noncurrent"),
+        ("debt_recourse_current", "debt_recourse_noncurrent", "debt_nonrecourse_current",
+         "debt_nonrecourse_noncurrent"),
+    ),
+}
+
 PANEL_METRICS = (
     "revenue", "cost_of_revenue", "technology_and_infrastructure", "sales_and_marketing",
     "general_and_administrative", "operating_income", "adjusted_operating_income",
     "adjusted_ebitda", "interest_expense", "net_income", "depreciation_and_amortization",
-    "debt_principal_total", "cash_and_equivalents",
+    "debt_principal_total", "debt_carrying_total", "cash_and_equivalents",
 )
 
 BEST_COLUMNS = ["period", "period_start", "period_end", "metric", "value", "unit", "source",
@@ -322,7 +337,41 @@ def _resolve_stock(best: pd.DataFrame, metric: str, quarter: str) -> dict:
     return rec
 
 
+def _resolve_composite(best: pd.DataFrame, metric: str, quarter: str) -> dict:
+    """A composite balance (`COMPOSITES`) at the end of `quarter`: the best complete candidate."""
+    cands = []
+    for i, parts in enumerate(COMPOSITES[metric]):
+        recs = [_resolve_stock(best, m, quarter) for m in parts]
+        if any(pd.isna(r["value"]) for r in recs):
+            continue
+        if len(recs) == 1:
+            rec = dict(recs[0], metric=metric)
+            rec["derived_from"] = f"{parts[0]} (reported total)"
+        else:
+            rec = _derived_record(metric, quarter, recs, [])
+            rec["derived_from"] = " + ".join(
+                f"{m} {_num(r['value'])} ({r['source']}, {r['confidence']})" for m, r in zip(parts, recs, strict=True))
+        rec["_rank"] = (-CONFIDENCE_RANK.get(rec["confidence"], 0), i)
+        cands.append(rec)
+    if not cands:
+        names = "; ".join(" + ".join(p) for p in COMPOSITES[metric])
+        return _empty(metric, quarter, f"{metric} at {quarter_end(quarter).date().isoformat()}: "
+                      f"no complete set of components ({names})")
+    cands.sort(key=lambda c: c["_rank"])
+    best_rec = cands[0]
+    others = [f"{_num(c['value'])} ({c['derived_from']})" for c in cands[1:]]
+    best_rec["alternatives"] = "; ".join(others) if others else None
+    for c in cands:
+        c.pop("_rank", None)
+        c.pop("_nparents", None)
+    return best_rec
+
+
 def _resolve(best: pd.DataFrame, metric: str, period: str) -> dict:
+    if metric in COMPOSITES:
+        if _Q_RE.match(str(period)):
+            return _resolve_composite(best, metric, period)
+        return _empty(metric, period, f"{metric}: composite balances resolve at quarter ends only")
     if is_excluded(metric):
         return _empty(metric, period, f"{metric_label(metric, capital=True)} is a guidance or target series "
                       "(one figure per publication date), not one figure per period")
@@ -360,7 +409,7 @@ def figure(fund: pd.DataFrame, metric: str, period: str, best: pd.DataFrame | No
     units = best.loc[best["metric"] == metric, "unit"]
     out = {
         "value": None if pd.isna(rec["value"]) else float(rec["value"]),
-        "unit": units.iloc[0] if len(units) else None,
+        "unit": units.iloc[0] if len(units) else ("usd_m" if metric in COMPOSITES else None),
         "source": rec["source"], "source_kind": rec["source_kind"],
         "confidence": rec["confidence"],
         "published": None if pd.isna(rec["published"]) else rec["published"],

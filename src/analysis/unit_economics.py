@@ -80,6 +80,20 @@ def average_debt(panel: Panel, quarter: str, metric: str = "debt_principal_total
     return (start + end) / 2.0, None
 
 
+#: Debt balances the effective rate may use, in order of preference (the same basis at both ends).
+DEBT_BASES = (("principal", "debt_principal_total"), ("carrying amount", "debt_carrying_total"))
+
+
+def debt_basis(panel: Panel, quarter: str) -> tuple[str | None, str | None]:
+    """(basis, metric) of the debt balance the effective rate of `quarter` uses: principal when
+    it exists at both quarter ends, else the carrying amount when that does (never one of each);
+    (None, None) when neither does."""
+    for basis, metric in DEBT_BASES:
+        if metric in panel.values.columns and not _isnan(average_debt(panel, quarter, metric)[0]):
+            return basis, metric
+    return None, None
+
+
 def _quarter_ratios(panel: Panel, q: str) -> tuple[dict, dict]:
     """Ratios of one quarter and the reasons for the missing ones."""
     g = panel.values.loc[q]
@@ -105,7 +119,8 @@ def _quarter_ratios(panel: Panel, q: str) -> tuple[dict, dict]:
                                              "adjusted_operating_income", "interest_expense"))
     put("ebitda_interest_coverage", _ratio(ebitda, intr, "EBITDA interest coverage",
                                            "adjusted_ebitda", "interest_expense"))
-    avg, avg_why = average_debt(panel, q)
+    basis, debt_metric = debt_basis(panel, q)
+    avg, avg_why = average_debt(panel, q, debt_metric or "debt_principal_total")
     if avg_why:
         put("effective_interest_rate", (np.nan, "effective interest rate: " + avg_why))
     else:
@@ -145,9 +160,10 @@ def ratio_table(panel: Panel) -> pd.DataFrame:
     adjusted_operating_margin; ebitda_margin = adjusted_ebitda / revenue; interest_burden =
     interest_expense / revenue; interest_coverage = operating_income / interest_expense (x);
     adjusted_interest_coverage (x); ebitda_interest_coverage (x); effective_interest_rate =
-    4 x quarterly interest_expense / mean(debt_principal_total at the previous and current
-    quarter end) (annualised; `interest_expense` is the income-statement line "interest expense,
-    net", i.e. after capitalised interest); margin_to_interest_rate = operating_margin /
+    4 x quarterly interest_expense / mean(debt at the previous and current quarter end)
+    (annualised; `interest_expense` is the income-statement line "interest expense, net", i.e.
+    after capitalised interest; debt = principal, or the carrying amount where principal is not
+    at both ends: `debt_basis`, recorded in `effective_rate_basis`); margin_to_interest_rate = operating_margin /
     effective_interest_rate (x); interest_and_da_to_revenue = (interest_expense +
     depreciation_and_amortization) / revenue. `reasons` holds, per row, a dict ratio -> why it is
     NaN (empty dict when every ratio exists).
@@ -159,6 +175,9 @@ def ratio_table(panel: Panel) -> pd.DataFrame:
         rows.append(r)
         reasons.append(why)
     out = pd.DataFrame(rows, index=v.index, columns=list(RATIO_COLUMNS)).astype(float)
+    out["effective_rate_basis"] = pd.Series(
+        [debt_basis(panel, q)[0] if not _isnan(out.at[q, "effective_interest_rate"]) else None for q in v.index],
+        index=v.index, dtype=object)
     out["reasons"] = pd.Series(reasons, index=v.index, dtype=object)
     out.index.name = "quarter"
     return out
@@ -168,13 +187,16 @@ def ratio_provenance(panel: Panel, ratio: str, quarter: str) -> dict:
     """Sources, weakest confidence and derived flag behind one ratio cell.
 
     Returns {"sources": [ids], "confidence": lowest of the inputs, "derived": any input derived,
-    "undated": any input undated}. Inputs include the previous quarter's debt for rates.
+    "undated": any input undated}. Inputs include the previous quarter's debt for rates (on the
+    basis `debt_basis` chose).
     """
     from .fundamentals import CONFIDENCE_RANK
 
-    cells = [(quarter, m) for m in RATIO_INPUTS[ratio]]
-    if "debt_principal_total" in RATIO_INPUTS[ratio]:
-        cells.append((previous_quarter(quarter), "debt_principal_total"))
+    debt_metric = debt_basis(panel, quarter)[1] or "debt_principal_total"
+    inputs = [debt_metric if m == "debt_principal_total" else m for m in RATIO_INPUTS[ratio]]
+    cells = [(quarter, m) for m in inputs]
+    if debt_metric in inputs:
+        cells.append((previous_quarter(quarter), debt_metric))
     recs = [panel.record(q, m) for q, m in cells]
     recs = [r for r in recs if r.get("source")]
     sources = []
@@ -391,44 +413,232 @@ def results_table(panel: Panel, ratios: pd.DataFrame, metrics=(), ratio_columns=
     return pd.DataFrame(rows)
 
 
-KEY_FIGURE_COLUMNS = ["label", "period", "value", "unit", "source_kind", "confidence", "sources", "derived"]
+KEY_FIGURE_COLUMNS = ["label", "period", "value", "unit", "source_kind", "confidence", "sources", "derived",
+                      "rounding"]
+_KIND_RANK = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
 
 
-def key_figures(panel: Panel, ratios: pd.DataFrame, quarter: str | None) -> pd.DataFrame:
-    """Front-page key figures for `quarter` with each figure's own provenance.
-
-    Rows: revenue, operating margin, interest expense (USD m), interest coverage (x), and debt
-    principal at the latest quarter end on or before `quarter` that has one (balances are often
-    disclosed later or less often). Columns: KEY_FIGURE_COLUMNS; source_kind / confidence are the
-    weakest of the figure's inputs; `derived` marks a derived quarter. Empty frame when `quarter`
-    is None.
-    """
+def key_figure_row(label: str, period, value, unit: str, recs, rounding: float = 0.0) -> dict:
+    """One key-figures row with the provenance of its inputs `recs` (dicts with source, source_kind,
+    confidence, derived): source kind and confidence are the weakest of the inputs; `derived`
+    when any input is derived (or `recs` has several balances summed); `rounding`: the precision
+    of an approximate figure in its unit (0 = exact; `analysis.precision`)."""
     from .fundamentals import CONFIDENCE_RANK
 
-    if quarter is None:
-        return pd.DataFrame(columns=KEY_FIGURE_COLUMNS)
-    kind_rank = {"filing": 5, "press_release": 4, "transcript": 3, "secondary": 2, "news": 1}
+    recs = [r for r in recs if r.get("source")]
+    srcs = list(dict.fromkeys(s for r in recs for s in str(r["source"]).split(";") if s))
+    confs = [r["confidence"] for r in recs if r.get("confidence")]
+    kinds = [r["source_kind"] for r in recs if r.get("source_kind")]
+    return {"label": label, "period": period, "value": value, "unit": unit,
+            "source_kind": min(kinds, key=lambda k: _KIND_RANK.get(k, 0)) if kinds else None,
+            "confidence": min(confs, key=lambda c: CONFIDENCE_RANK.get(c, 0)) if confs else None,
+            "sources": "; ".join(srcs), "derived": any(bool(r.get("derived")) for r in recs),
+            "rounding": float(rounding or 0.0)}
 
-    def cell(label, q, metric, value, unit, recs):
-        recs = [r for r in recs if r.get("source")]
-        srcs = list(dict.fromkeys(s for r in recs for s in str(r["source"]).split(";") if s))
-        confs = [r["confidence"] for r in recs if r.get("confidence")]
-        kinds = [r["source_kind"] for r in recs if r.get("source_kind")]
-        return {"label": label, "period": q, "value": value, "unit": unit,
-                "source_kind": min(kinds, key=lambda k: kind_rank.get(k, 0)) if kinds else None,
-                "confidence": min(confs, key=lambda c: CONFIDENCE_RANK.get(c, 0)) if confs else None,
-                "sources": "; ".join(srcs), "derived": any(bool(r.get("derived")) for r in recs)}
 
+#: Front-page key figures of this section: (label, kind, name); kind "metric" = a panel figure,
+#: "ratio" = a `ratio_table` column.
+KEY_FIGURES = (
+    ("Revenue", "metric", "revenue"),
+    ("Operating margin", "ratio", "operating_margin"),
+    ("Interest expense, net", "metric", "interest_expense"),
+    ("Coverage: operating income / interest", "ratio", "interest_coverage"),
+    ("Coverage: adjusted EBITDA / interest", "ratio", "ebitda_interest_coverage"),
+    ("Effective interest rate", "ratio", "effective_interest_rate"),
+)
+
+
+def latest_debt(panel: Panel) -> dict | None:
+    """The newest quarter-end debt balance: principal or carrying amount, whichever is newer
+    (principal when both exist at that date). Returns quarter, value (USD m), basis ('principal' /
+    'carrying amount'), metric, record (provenance of the cell); None when neither exists."""
+    best = None
+    for basis, metric in DEBT_BASES:
+        if metric not in panel.values.columns:
+            continue
+        s = panel.values[metric].dropna()
+        if len(s) and (best is None or str(s.index[-1]) > best["quarter"]):
+            q = str(s.index[-1])
+            best = {"quarter": q, "value": float(s.iloc[-1]), "basis": basis, "metric": metric,
+                    "record": panel.record(q, metric)}
+    return best
+
+
+def key_figures(panel: Panel, ratios: pd.DataFrame) -> pd.DataFrame:
+    """Front-page key figures, each at the latest quarter that figure exists for (so a figure is
+    never older than the data allow, and quarters can differ between rows: the period column says
+    which). Rows: `KEY_FIGURES`, then debt at the newest quarter end (`latest_debt`: a carrying
+    amount summed from its components is marked derived). Columns: KEY_FIGURE_COLUMNS; source kind
+    and confidence are the weakest of each figure's inputs."""
     rows = []
-    for label, metric in (("Revenue", "revenue"), ("Interest expense, net", "interest_expense")):
-        rows.append(cell(label, quarter, metric, panel.values.at[quarter, metric], "usd_m",
-                         [panel.record(quarter, metric)]))
-    for label, ratio in (("Operating margin", "operating_margin"), ("Interest coverage", "interest_coverage")):
-        recs = [panel.record(quarter, m) for m in RATIO_INPUTS[ratio]]
-        rows.append(cell(label, quarter, ratio, ratios.at[quarter, ratio], RATIO_UNITS[ratio], recs))
-    debt = panel.values.loc[:quarter, "debt_principal_total"].dropna()
-    if len(debt):
-        q = str(debt.index[-1])
-        rows.append(cell("Debt principal (quarter end)", q, "debt_principal_total", debt.iloc[-1], "usd_m",
-                         [panel.record(q, "debt_principal_total")]))
+    for label, kind, name in KEY_FIGURES:
+        col = panel.values[name] if kind == "metric" else ratios[name]
+        s = col.dropna()
+        if s.empty:
+            continue
+        q = str(s.index[-1])
+        if kind == "metric":
+            recs = [panel.record(q, name)]
+            unit = "usd_m"
+        else:
+            prov = ratio_provenance(panel, name, q)
+            recs = [panel.record(q, m) for m in RATIO_INPUTS[name] if m != "debt_principal_total"]
+            recs += [{"source": ";".join(prov["sources"]), "derived": prov["derived"],
+                      "confidence": prov["confidence"]}]
+            unit = RATIO_UNITS[name]
+            if name == "effective_interest_rate":
+                label = f"{label}, on {ratios.at[q, 'effective_rate_basis']}"
+        rows.append(key_figure_row(label, q, float(s.iloc[-1]), unit, recs))
+    d = latest_debt(panel)
+    if d is not None:
+        rec = d["record"]
+        label = ("Debt principal (quarter end)" if d["basis"] == "principal"
+                 else "Debt, carrying amount (quarter end)")
+        rows.append(key_figure_row(label, d["quarter"], d["value"], "usd_m", [rec]))
     return pd.DataFrame(rows, columns=KEY_FIGURE_COLUMNS)
+
+
+# --------------------------------------------------------------------------- verdicts
+def _words(n: float) -> str:
+    """Whole years in words for prose (3 -> 'three'); other values as numbers."""
+    names = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+    return names.get(int(n), f"{n:g}") if float(n).is_integer() else f"{n:g}"
+
+
+def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
+    """Luria's argument (operating margin below the cost of debt) as a `Verdict`.
+
+    Tested in the latest quarter with both an operating margin and an effective interest rate
+    (`margin_vs_cost_of_debt`): answer 'holds' when the margin is below `threshold` x the rate
+    (a negative margin included), 'holds in part' when below the rate but not that far,
+    'does not hold' when at or above it, 'not measurable' when no quarter has both. The sentence
+    also states interest coverage by operating income and by adjusted EBITDA in the same quarter,
+    and how many quarters with a rate had the margin below `threshold` x the rate.
+    """
+    from .verdicts import Verdict
+
+    key = "margin_vs_cost_of_debt"
+    q = latest_quarter(ratios, ["operating_margin", "effective_interest_rate"])
+    if q is None:
+        return Verdict(key, "not measurable",
+                       "Whether the operating margin is above the cost of debt cannot be measured: no quarter in the "
+                       "data has both an operating margin and debt at both quarter ends.")
+    from .report import fmt
+
+    om, er = ratios.at[q, "operating_margin"], ratios.at[q, "effective_interest_rate"]
+    mr = ratios.at[q, "margin_to_interest_rate"]
+    cov, ecov = ratios.at[q, "interest_coverage"], ratios.at[q, "ebitda_interest_coverage"]
+    n_below, n_rate = quarters_below(ratios, "margin_to_interest_rate", threshold)
+    basis = ratios.at[q, "effective_rate_basis"]
+    if om < 0 or mr < threshold:
+        answer, rel = "holds", "below half" if threshold == HALF_RATE else f"below {threshold:g} times"
+    elif mr < 1:
+        answer, rel = "holds in part", "below, though not below half,"
+    else:
+        answer, rel = "does not hold", "above"
+    later = [x for x in ratios.index[ratios["operating_margin"].notna()] if x > q]
+    when = f"in {q}" + (", the latest quarter with debt at both quarter ends," if later else ",")
+    s = (f"Luria's point {answer}: {when} the operating margin ({fmt.pct(om)}) was {rel} the effective interest rate "
+         f"on debt ({fmt.pct(er)}, on its {basis})")
+    s += f", as in {n_below} of {n_rate} quarters with a rate" if n_rate > 1 else ""
+    if not _isnan(ecov):
+        s += f"; adjusted EBITDA covered net interest {fmt.ratio(ecov, 1)}"
+        if not _isnan(cov):
+            s += (" while operating income did not cover it at all" if cov < 0 else
+                  f" and operating income {fmt.ratio(cov)}")
+    s += "."
+    return Verdict(key, answer, s, period=q, evidence={
+        "quarter": q, "operating_margin": om, "effective_interest_rate": er, "rate_basis": basis,
+        "margin_to_interest_rate": mr, "interest_coverage": cov, "ebitda_interest_coverage": ecov,
+        "quarters_below": n_below, "quarters_with_rate": n_rate, "threshold": threshold})
+
+
+def useful_life_history(fund: pd.DataFrame) -> pd.DataFrame:
+    """The useful life of computing equipment by period (metric gpu_useful_life_years): period,
+    period_start, life (years), source, confidence, published, undated; one row a period (best
+    source), in period order. Empty when the data (at the note's date) have none."""
+    from .fundamentals import best_figures
+
+    b = best_figures(fund)
+    b = b[b["metric"] == "gpu_useful_life_years"].sort_values("period_start")
+    return b.rename(columns={"value": "life"})[
+        ["period", "period_start", "life", "source", "confidence", "published", "undated"]].reset_index(drop=True)
+
+
+def life_change(history: pd.DataFrame) -> dict | None:
+    """The latest change of the useful life in `useful_life_history`: previous and current life
+    (years), `effective` (start of the first period at the current life), sources; None when the
+    history shows no change (or is empty)."""
+    if len(history) < 2:
+        return None
+    h = history.reset_index(drop=True)
+    for i in range(len(h) - 1, 0, -1):
+        if h.at[i, "life"] != h.at[i - 1, "life"]:
+            return {"previous": float(h.at[i - 1, "life"]), "current": float(h.at[i, "life"]),
+                    "effective": h.at[i, "period_start"], "sources": list(dict.fromkeys([h.at[i - 1, "source"],
+                                                                                       h.at[i, "source"]])),
+                    "undated": bool(h.at[i - 1, "undated"] or h.at[i, "undated"])}
+    return None
+
+
+def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: dict | None = None,
+                         computing_share_of_da: float = 1.0, compare_life: float | None = None):
+    """Chanos's argument (the six-year GPU life flatters the margin) as a `Verdict`.
+
+    Read in the latest quarter with a break-even life in `sens_wide` (`sensitivity_table`),
+    comparing the margin at `reported_life` with the margin at `compare_life` (default: the life
+    before the last change, `change['previous']`, else the longest tested life below the reported
+    one). Answer (`depreciation_life`, "how much of the margin rests on the life"): 'all of it'
+    (a profit at the reported life, a loss at the comparison life), 'part of it' (a profit at both),
+    'loss at either life' (already a loss at the reported life), 'not measurable'. When the latest
+    quarter is a loss, the sentence adds the latest profitable quarter.
+    """
+    from .report import fmt
+    from .verdicts import Verdict
+
+    key = "depreciation_life"
+    sw = sens_wide.set_index("quarter") if len(sens_wide) else sens_wide
+    ok = sw[sw["break_even_life"].notna()] if len(sw) else sw
+    tested = sorted(float(c[len("margin_"):-1]) for c in sw.columns if str(c).startswith("margin_")) if len(sw) else []
+    if compare_life is None:
+        prev = change["previous"] if change else None
+        shorter = [x for x in tested if x < reported_life]
+        compare_life = prev if prev in tested else (max(shorter) if shorter else None)
+    if ok.empty or compare_life is None:
+        return Verdict(key, "not measurable",
+                       "How much of the margin rests on the GPU useful life cannot be measured: no quarter has operating "
+                       "income and D&A, or no shorter life is tested.")
+    q = str(ok.index[-1])
+    mc, mr = f"margin_{compare_life:g}y", f"margin_{reported_life:g}y"
+    m_rep, m_cmp, be = ok.at[q, mr], ok.at[q, mc], ok.at[q, "break_even_life"]
+    life_txt = f"the {_words(reported_life)}-year GPU life"
+    if change and change["current"] == reported_life:
+        life_txt += f" ({_words(change['previous'])} years until {pd.Timestamp(change['effective']).year})"
+    share = ("" if computing_share_of_da == 1 else
+             f", with {fmt.pct(computing_share_of_da, 0)} of D&A treated as computing equipment")
+    at_cmp = f"at {_words(compare_life)} years"
+    if m_rep > 0 and m_cmp <= 0:
+        answer = "all of it"
+        s = (f"Chanos's point holds for {q}: its {fmt.pct(m_rep)} operating margin rests on {life_txt}; "
+             f"{at_cmp} it would be {fmt.pct(m_cmp)}, and operating income breaks even at a {fmt.num(be, 1)}-year life{share}.")
+    elif m_rep > 0:
+        answer = "part of it"
+        s = (f"Chanos's point holds only in part for {q}: {at_cmp} instead of {life_txt} the {fmt.pct(m_rep)} "
+             f"operating margin would fall to {fmt.pct(m_cmp)}, still a profit; operating income breaks even at a "
+             f"{fmt.num(be, 1)}-year life{share}.")
+    else:
+        answer = "loss at either life"
+        s = (f"{life_txt[0].upper()}{life_txt[1:]} flatters the margin: in {q} it was already negative "
+             f"({fmt.pct(m_rep)}), and {at_cmp} it would be {fmt.pct(m_cmp)}, {fmt.pp(m_rep - m_cmp)} lower{share}")
+        prof = ok[ok[mr] > 0]
+        if len(prof):
+            pq = str(prof.index[-1])
+            s += (f"; in {pq}, the latest quarter with an operating profit, the {fmt.pct(prof.at[pq, mr])} margin "
+                  + (f"turns to {fmt.pct(prof.at[pq, mc])}" if prof.at[pq, mc] <= 0 else f"falls to {fmt.pct(prof.at[pq, mc])}")
+                  + f" {at_cmp}")
+        s += "."
+    return Verdict(key, answer, s, period=q, evidence={
+        "quarter": q, "reported_life": reported_life, "compare_life": compare_life, "margin_reported_life": m_rep,
+        "margin_compare_life": m_cmp, "break_even_life": be, "computing_share_of_da": computing_share_of_da,
+        "previous_life": change["previous"] if change else None,
+        "life_changed": pd.Timestamp(change["effective"]).date().isoformat() if change else None})

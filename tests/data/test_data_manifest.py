@@ -111,7 +111,11 @@ def test_malformed_manifest_line(data_copy):
 def test_cli_verify(data_copy, monkeypatch, capsys):
     ok = _cli("analysis.data.manifest", "verify", "--data-dir", "data", cwd=data_copy.parent)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "data: 37 files match MANIFEST.sha256" and ok.stderr == ""
+    # checksums, then every validator (matching checksums do not make the data valid)
+    assert ok.stdout.splitlines() == ["data: 37 files match MANIFEST.sha256", "data: 34 data files valid"]
+    assert ok.stderr == ""
+    fast = _cli("analysis.data.manifest", "verify", "--checksums-only", "--data-dir", "data", cwd=data_copy.parent)
+    assert fast.returncode == 0 and fast.stdout.strip() == "data: 37 files match MANIFEST.sha256", fast.stderr
     set_cell(data_copy / "events.csv", 4, "day0", "2025-03-26")
     monkeypatch.chdir(data_copy.parent)
     assert manifest.main(["verify", "--data-dir", "data"]) == 1

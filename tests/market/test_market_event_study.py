@@ -180,3 +180,76 @@ def test_cross_section_tests_consistent_with_per_stock():
 def test_window_label():
     assert [es.window_label(w) for w in es.DEFAULT_WINDOWS] == ["[0,0]", "[0,+1]", "[-1,+1]",
                                                                 "[0,+5]"]
+
+
+# ----------------------------------------------------------------- vectorised engine, clean windows
+def _random_panel(seed=4, n=160):
+    rng = np.random.default_rng(seed)
+    m = rng.normal(0, 0.01, n)
+    cols = {"M": m}
+    for i, t in enumerate("ABC"):
+        cols[t] = 0.002 * i + (0.6 + 0.4 * i) * m + rng.normal(0, 0.015, n)
+    r = pd.DataFrame(cols, index=pd.bdate_range("2025-01-02", periods=n, name="date"))
+    r.iloc[40:55, 2] = np.nan  # B misses 15 estimation days
+    return r
+
+
+def test_vectorised_fits_equal_statsmodels_ols_on_the_clean_days():
+    """Market model = statsmodels OLS with a constant, zero-alpha model = OLS through the origin,
+    both on the estimation days left after `exclude` and `not_before`."""
+    import statsmodels.api as smapi
+
+    r = _random_panel()
+    day0 = r.index[150]
+    excl = r.index[60:70]
+    p = es.event_panel(r, day0, list("ABC"), market="M", estimation_window=(-120, -11), event_span=(-1, 5),
+                       min_obs=60, exclude=excl, not_before={"C": r.index[50]})
+    est = r.index[30:140]
+    for t, keep in [("A", est.difference(excl)), ("B", est.difference(excl)), ("C", est.difference(excl)[est.difference(excl) >= r.index[50]])]:
+        d = r.loc[keep, [t, "M"]].dropna()
+        ols = smapi.OLS(d[t], smapi.add_constant(d["M"])).fit()
+        ols0 = smapi.OLS(d[t], d["M"]).fit()
+        f = p.fits[t]
+        assert f.n_obs == len(d)
+        assert (f.alpha, f.beta) == pytest.approx(tuple(ols.params), rel=1e-10)
+        assert f.sigma2 == pytest.approx(ols.mse_resid, rel=1e-10)
+        assert f.beta0 == pytest.approx(ols0.params.iloc[0], rel=1e-10)
+        assert f.sigma2_0 == pytest.approx(ols0.mse_resid, rel=1e-10)
+        # estimation residuals only on the clean days
+        assert p.ar[t].loc[-120:-11].notna().sum() == len(d)
+    assert p.fits["B"].n_obs == len(est.difference(excl)) - 15
+
+
+def test_window_stats_zero_alpha_and_raw_by_hand():
+    """Zero-alpha CAR = sum(R - beta0 Rm); its variance s0^2 (L2 + (sum Rm)^2 / sum_est Rm^2)
+    (regression through the origin); raw = compounded return."""
+    r = _random_panel()
+    p = es.event_panel(r, r.index[150], list("ABC"), market="M", event_span=(0, 1), min_obs=60)
+    ws = es.window_stats(p, (0, 1)).loc["A"]
+    f = p.fits["A"]
+    ra, rm = r["A"].iloc[150:152].to_numpy(), r["M"].iloc[150:152].to_numpy()
+    assert ws["car_zero_alpha"] == pytest.approx((ra - f.beta0 * rm).sum(), rel=1e-12)
+    sd0 = np.sqrt(f.sigma2_0 * (2 + rm.sum() ** 2 / f.sxx0))
+    assert ws["t_zero_alpha"] == pytest.approx(ws["car_zero_alpha"] / sd0, rel=1e-10)
+    assert ws["raw_return"] == pytest.approx(np.prod(1 + ra) - 1, rel=1e-12)
+    assert ws["car"] == pytest.approx((ra - f.alpha - f.beta * rm).sum(), rel=1e-12)
+    assert ws["sd_car"] ** 2 == pytest.approx(es.car_variance(f, rm), rel=1e-12)
+
+
+def test_short_window_tier_is_flagged():
+    r = _random_panel()
+    # 110-day window, 75 days excluded: 35 clean days -> short window at min_short_obs=30, else adjusted
+    p = es.event_panel(r, r.index[150], list("AC"), market="M", min_obs=60, min_short_obs=30,
+                       exclude=r.index[30:105])
+    assert p.fits["A"].model == es.MARKET_MODEL_SHORT and p.fits["A"].n_obs == 35
+    assert es.event_panel(r, r.index[150], ["A"], market="M", min_obs=60, min_short_obs=40,
+                          exclude=r.index[30:105]).fits["A"].model == es.MARKET_ADJUSTED
+
+
+def test_event_study_pools_only_the_given_events():
+    r = _random_panel()
+    ev = pd.DataFrame({"event_id": ["X", "Y"], "day0": [r.index[140], r.index[143]], "kind": "k",
+                       "origin": "A", "confidence": "high"})
+    st = es.event_study(r, ev, list("ABC"), market="M", windows=((0, 1),), pooled=["X"])
+    assert st.car_table.groupby("event_id")["in_pooled"].first().to_dict() == {"X": True, "Y": False}
+    assert set(st.pooled_by_kind["n_events"]) == {1}

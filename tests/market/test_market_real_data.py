@@ -98,3 +98,18 @@ def test_event_study_table_shape(rets):
     # the origin (CRWV for E14) is left out of the peer tests
     assert (res.pooled_by_event.query("event_id == 'E14'")["n"] == len(UNIVERSE) - 1).all()
     assert np.isfinite(ct["car"]).all()
+
+
+def test_rolling_connectedness_keeps_a_ticker_while_it_trades(rets):
+    """No look-ahead in choosing the panel: CORZ (last price 2026-05-29) is in every rolling
+    window that ends by its last return and in none after; later knowledge never removes it."""
+    from analysis.market import connectedness as cn
+
+    wide, _ = rets
+    cols = ["CRWV", "CORZ", "NVDA", "ORCL"]
+    roll = cn.dy_rolling(wide[cols], window=120, lags=1, require=("CRWV",))
+    corz = roll["net"]["CORZ"]
+    last = wide["CORZ"].dropna().index.max()
+    assert corz.loc[:last].notna().all() and corz.loc[last:].iloc[1:].isna().all()
+    n = roll["total"].set_index("date")["n_vars"]
+    assert (n.loc[:last] == 4).all() and (n.loc[last:].iloc[1:] == 3).all()

@@ -123,15 +123,6 @@ def test_pool_by_origin_stouffer_by_hand():
 
 
 # --------------------------------------------------------------------------- Forbes-Rigobon
-def test_strict_verdict_needs_both_tests():
-    fr = pd.DataFrame({"p_adj": [0.01, 0.01, 0.2, 0.3, NAN],
-                       "p_unadj": [0.02, 0.2, 0.01, 0.4, NAN]})
-    v = sm.fr_strict_verdict(fr, alpha=0.05)
-    assert v.tolist() == ["contagion", "no change", "interdependence", "no change", None]
-    assert sm.verdict_counts(v) == {"contagion": 1, "interdependence": 1, "no change": 2, "n/a": 1}
-
-
-# --------------------------------------------------------------------------- connectedness
 def test_complete_panel_drops_early_stop_and_gaps():
     idx = pd.bdate_range("2025-01-06", periods=6)
     r = pd.DataFrame({"A": [NAN, 1, 2, 3, 4, 5], "B": [0, 1, 2, 3, NAN, NAN],

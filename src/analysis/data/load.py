@@ -19,7 +19,7 @@ import yaml
 
 from .. import paths
 from ..errors import DataValidationError, display_path
-from . import rules
+from . import ranges, rules
 from . import schema as S
 from .read import decode, parse_date, read_bytes, read_records, read_text, to_frame
 
@@ -65,7 +65,40 @@ def _cached(path: str, raw: bytes, sch: S.Schema) -> tuple[dict, ...]:
 def _records(sch: S.Schema, data_dir) -> list[dict]:
     path = _dir(data_dir) / sch.file
     raw = read_bytes(path)
-    return [dict(r) for r in _cached(str(path), raw, sch)]
+    records = [dict(r) for r in _cached(str(path), raw, sch)]
+    bounded = [c.name for c in sch.columns if c.by_snapshot]
+    if bounded:
+        rules.check_not_after_snapshot(records, display_path(path), bounded,
+                                       snapshot_date(data_dir), snapshot_text(data_dir))
+    return records
+
+
+def snapshot_date(data_dir=None) -> date | None:
+    """The data's snapshot date: the last date in any price file (`prices/<TICKER>.csv`).
+
+    Prices are recorded up to the day the data was collected, so no figure, filing, event or
+    claim in the data can have become public after it; the loaders refuse one that did (a
+    `published: 2031-03-03`). Only each file's last row is read; the file's own validation
+    (dates increasing, no gap longer than a week) keeps that date honest. None without prices.
+    """
+    last = None
+    for t in price_tickers(data_dir):
+        with open(_dir(data_dir) / "prices" / f"{t}.csv", "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(fh.tell() - 512, 0))
+            tail = fh.read().decode("utf-8", "replace").strip().splitlines()
+        try:
+            d = parse_date(tail[-1].split(",", 1)[0].strip()) if tail else None
+        except ValueError:
+            continue  # a malformed last row: its file's own validation reports it
+        if d is not None and (last is None or d > last):
+            last = d
+    return last
+
+
+def snapshot_text(data_dir=None) -> str:
+    """What the snapshot date is, for error messages."""
+    return f"the data's snapshot date, the last price date in {display_path(_dir(data_dir) / 'prices')}/"
 
 
 def _point_in_time(df: pd.DataFrame, col: str, as_of, file: str, data_dir=None, cited=False) -> pd.DataFrame:
@@ -178,8 +211,10 @@ def load_events(as_of=None, data_dir=None) -> pd.DataFrame:
 
 
 def price_tickers(data_dir=None) -> list[str]:
-    """Tickers that have a price file, sorted."""
-    return sorted(p.stem for p in (_dir(data_dir) / "prices").glob("*.csv") if p.stem != "dividends")
+    """Tickers that have a price file, sorted. A file whose name is not a ticker (`schema.TICKER`)
+    is not a price file: `validate_all` reports it as a file no loader reads."""
+    return sorted(p.stem for p in (_dir(data_dir) / "prices").glob("*.csv")
+                  if p.stem != "dividends" and re.fullmatch(S.TICKER, p.stem))
 
 
 def load_prices(tickers=None, as_of=None, data_dir=None) -> pd.DataFrame:
@@ -222,7 +257,8 @@ def load_dividends(as_of=None, data_dir=None) -> pd.DataFrame:
     """Cash dividends by ex-date: ticker, ex_date, dividend (USD per share)."""
     records = _records(S.DIVIDENDS, data_dir)
     file = display_path(_dir(data_dir) / S.DIVIDENDS.file)
-    rules.check_ticker_has_prices(records, file, set(price_tickers(data_dir)))
+    rules.check_ticker_has_prices(records, file, set(price_tickers(data_dir)),
+                                  display_path(_dir(data_dir) / "prices"))
     df = to_frame(records, S.DIVIDENDS)
     cutoff = as_of_date(as_of)
     if cutoff is not None:
@@ -250,6 +286,54 @@ _LineLoader.yaml_implicit_resolvers = {
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+def yaml_error(exc: yaml.YAMLError, text: str, file: str) -> DataValidationError:
+    """A YAML syntax error as a DataValidationError naming the line at fault.
+
+    PyYAML reports where it noticed the problem, which is often past the fault: an unclosed
+    `{`/`[` is noticed on the next line, an unclosed quote where the next quote closes it. The
+    line reported here is the one where the unclosed bracket or quote opened.
+    """
+    problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context", None) or ""
+    cmark = getattr(exc, "context_mark", None)
+    lines = text.splitlines()
+    line = col = None
+    expected = f"valid YAML ({problem})"
+    if mark is not None:
+        line, col = mark.line + 1, mark.column + 1
+    if cmark is not None and context.startswith("while parsing a flow"):
+        opener = "{" if "mapping" in context else "["
+        closer = "}" if opener == "{" else "]"
+        line, col = cmark.line + 1, cmark.column + 1
+        expected = f"valid YAML: a '{closer}' closing the '{opener}' opened here ({problem})"
+    elif mark is not None:
+        quote = _open_quote_before(text, mark)
+        if quote is not None:
+            line, col = quote.line + 1, quote.column + 1
+            expected = ("valid YAML: a closing quote for the quoted text opened "
+                        f"here (it runs on to line {mark.line + 1}: {problem})")
+    shown = lines[line - 1].strip() if line is not None and 0 < line <= len(lines) else problem
+    return DataValidationError(file, line, f"character {col}" if col else None, shown, expected)
+
+
+def _open_quote_before(text: str, mark):
+    """Start mark of a quoted scalar that spans lines and ends before `mark` (an unclosed
+    quote that swallowed the following lines), or None."""
+    last = None
+    try:
+        for tok in yaml.scan(text, Loader=yaml.SafeLoader):
+            if (tok.start_mark.line, tok.start_mark.column) >= (mark.line, mark.column):
+                break
+            last = tok
+    except yaml.YAMLError:
+        pass
+    if (isinstance(last, yaml.ScalarToken) and last.style in ('"', "'")
+            and last.end_mark.line > last.start_mark.line):
+        return last.start_mark
+    return None
+
+
 _CHECK_EXTRA = {"stated", "relation", "tolerance", "date_slack", "note", "measure", "__line__"}
 _CLAIM_FIELDS = ("id", "published", "outlet", "claim", "checks")
 _CLAIM_OPTIONAL = ("note",)
@@ -268,13 +352,13 @@ def _is_number(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _check_arg(chk, name, file, line, where, tickers):
+def _check_arg(chk, name, file, line, where, tickers, prices_dir=None):
     """Type of one measure argument (dates are parsed by the caller)."""
     v = chk[name]
     bad = None
     if name == "ticker":
         if v not in tickers:
-            bad = "a ticker with a price file prices/<TICKER>.csv: " + ", ".join(sorted(tickers))
+            bad = rules.missing_prices_text(v, tickers, prices_dir)
     elif name == "metric":
         if v not in S.METRIC_UNITS:
             bad = "a metric known to fundamentals.csv (analysis.data.schema.METRIC_UNITS)"
@@ -291,8 +375,10 @@ def _check_arg(chk, name, file, line, where, tickers):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             bad = "a whole number of trading days >= 1"
     elif name == "price":
-        if not _is_number(v) or v <= 0:
+        if not _is_number(v):
             bad = "a positive price in USD"
+        else:
+            bad = ranges.PRICE.problem(v)
     elif name in ("counterparty", "reason"):
         if not isinstance(v, str) or not v.strip():
             bad = "non-empty text"
@@ -300,7 +386,17 @@ def _check_arg(chk, name, file, line, where, tickers):
         raise DataValidationError(file, line, f"{where}.{name}", v, bad)
 
 
-def _validate_check(chk, cid, i, file, tickers=frozenset()):
+def _stated_range(m: str, chk: dict) -> ranges.Range | None:
+    """The plausible range of a check's stated value (`ranges.CLAIM_STATED`, or the metric's)."""
+    if m in ("metric", "guidance"):
+        return ranges.metric_range(chk["metric"], S.METRIC_UNITS[chk["metric"]])
+    if m == "growth":
+        rng = ranges.metric_range(chk["metric"], S.METRIC_UNITS[chk["metric"]])
+        return ranges.RETURN if rng is not None and rng.lo is not None and rng.lo >= 0 else None
+    return ranges.CLAIM_STATED.get(m)
+
+
+def _validate_check(chk, cid, i, file, tickers=frozenset(), prices_dir=None):
     line = chk.get("__line__")
     where = f"{cid}.checks[{i}]"
     m = chk.get("measure")
@@ -320,7 +416,7 @@ def _validate_check(chk, cid, i, file, tickers=frozenset()):
         if f in S.CLAIM_DATE_ARGS:
             chk[f] = _claim_date(chk[f], file, line, f"{where}.{f}")
         else:
-            _check_arg(chk, f, file, line, where, tickers)
+            _check_arg(chk, f, file, line, where, tickers, prices_dir)
     if "start" in chk and "end" in chk and chk["end"] < chk["start"]:
         raise DataValidationError(file, line, f"{where}.end", chk["end"].isoformat(),
                                   f"a date on or after start ({chk['start'].isoformat()})")
@@ -356,6 +452,12 @@ def _validate_check(chk, cid, i, file, tickers=frozenset()):
         chk["stated"] = _claim_date(chk["stated"], file, line, f"{where}.stated")
     elif not _is_number(chk["stated"]):
         raise DataValidationError(file, line, f"{where}.stated", chk["stated"], "a number")
+    else:
+        rng = _stated_range(m, chk)
+        problem = rng.problem(chk["stated"]) if rng is not None else None
+        if problem is not None:
+            raise DataValidationError(file, line, f"{where}.stated", chk["stated"],
+                                      f"a stated value for measure '{m}': {problem}")
 
 
 def load_claims(as_of=None, data_dir=None) -> list[dict]:
@@ -371,10 +473,7 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
         node = loader.get_single_node()
         doc = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataValidationError(file, mark.line + 1 if mark else None,
-                                  f"character {mark.column + 1}" if mark else None,
-                                  str(exc).split("\n")[0], "valid YAML") from None
+        raise yaml_error(exc, text, file) from None
     finally:
         loader.dispose()
     if not isinstance(doc, list) or not doc:
@@ -384,6 +483,8 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
     seen = {}
     out = []
     tickers = frozenset(price_tickers(data_dir))
+    prices_dir = display_path(_dir(data_dir) / "prices")
+    snapshot = snapshot_date(data_dir)
     for claim, line in zip(doc, item_lines, strict=True):
         if not isinstance(claim, dict):
             raise DataValidationError(file, line, None, claim, "a mapping with id, published, outlet, claim, checks")
@@ -401,13 +502,16 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
             if not isinstance(claim.get(f), str) or not claim[f].strip():
                 raise DataValidationError(file, line, f"{cid}.{f}", claim.get(f), "non-empty text")
         claim["published"] = _claim_date(claim.get("published"), file, line, f"{cid}.published")
+        if snapshot is not None and claim["published"] > snapshot:
+            raise DataValidationError(file, line, f"{cid}.published", claim["published"].isoformat(),
+                                      f"a date on or before {snapshot_text(data_dir)} ({snapshot.isoformat()})")
         checks = claim.get("checks")
         if not isinstance(checks, list) or not checks:
             raise DataValidationError(file, line, f"{cid}.checks", checks, "a non-empty list of checks")
         for i, chk in enumerate(checks):
             if not isinstance(chk, dict):
                 raise DataValidationError(file, line, f"{cid}.checks[{i}]", chk, "a mapping with a measure")
-            _validate_check(chk, cid, i, file, tickers)
+            _validate_check(chk, cid, i, file, tickers, prices_dir)
             chk["line"] = chk.pop("__line__")
         claim["line"] = claim.pop("__line__")
         out.append(claim)

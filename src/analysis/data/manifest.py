@@ -1,14 +1,20 @@
 """Checksum manifest of the raw data: `data/MANIFEST.sha256`, in `sha256sum` format.
 
     python -m analysis.data.manifest write   [--data-dir DIR]   record every file of data/
-    python -m analysis.data.manifest verify  [--data-dir DIR]   check data/ against it
+    python -m analysis.data.manifest verify  [--data-dir DIR] [--checksums-only]
+                                                                check data/ against it
 
 The manifest lists every file under data/ except itself: `<sha256>  <path relative to data/>`,
-sorted by path (so `cd data && sha256sum -c MANIFEST.sha256` also works). `verify` is fast when
-all is well (hashing only; pandas is not imported). On a mismatch it runs the loaders that read
-the changed file, so a corrupted file is reported with the loader's file/line/column/value/
-expectation; a change that still validates is refused too: data/ changes only on purpose, and
-an intended change is recorded with `write`.
+sorted by path (so `cd data && sha256sum -c MANIFEST.sha256` also works). `verify()` is fast
+(hashing only; pandas is not imported). On a mismatch it runs the loaders that read the changed
+file, so a corrupted file is reported with the loader's file/line/column/value/expectation; a
+change that still validates is refused too, because raw data is immutable.
+
+The `verify` command then runs every validator (`validate.report`: domain checks, cross-file
+references, plausibility warnings; 1-2 s), because matching checksums prove only that the data
+is what was recorded, not that it is valid: a manifest rewritten after an edit (`manifest
+write`) or a deleted file that another file still cites must stop the build too.
+`--checksums-only` skips that step.
 """
 
 from __future__ import annotations
@@ -152,6 +158,8 @@ def main(argv=None) -> int:
                                  description="Write or verify data/MANIFEST.sha256.")
     ap.add_argument("command", choices=("write", "verify"))
     ap.add_argument("--data-dir", default=None, help="data folder (default: data/ of the repo)")
+    ap.add_argument("--checksums-only", action="store_true",
+                    help="verify: compare checksums only, do not run the validators")
     args = ap.parse_args(argv)
     root = _dir(args.data_dir)
     if args.command == "write":
@@ -161,7 +169,11 @@ def main(argv=None) -> int:
     problems = verify(root)
     if not problems:
         print(f"{display_path(root)}: {len(read(root))} files match {MANIFEST_NAME}")
-        return 0
+        if args.checksums_only:
+            return 0
+        from .validate import report
+
+        return 1 if report(root, sys.stderr) else 0
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     print(f"data check failed: {len(problems)} problem(s) in {display_path(root)}", file=sys.stderr)

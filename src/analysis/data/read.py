@@ -97,6 +97,8 @@ def _cell(value: str, col: S.Col, file: str, line: int):
         raise DataValidationError(file, line, col.name, value, f"a number >= {col.min:g}")
     if col.max is not None and out > col.max:
         raise DataValidationError(file, line, col.name, value, f"a number <= {col.max:g}")
+    if col.range is not None and (problem := col.range.problem(out)) is not None:
+        raise DataValidationError(file, line, col.name, value, problem)
     return out
 
 

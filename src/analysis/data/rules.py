@@ -1,13 +1,27 @@
-"""Rules across the cells of a row, across rows, and across files."""
+"""Rules across the cells of a row, across rows, and across files; plausibility warnings.
+
+A rule raises `DataValidationError` (file, line, column, value, expectation). A figure that is
+inside its range but jumps against its neighbours is not an error: `neighbour_jumps` returns
+`DataWarning`s, which the data checks print and the build goes on.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import statistics
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 
 from ..errors import DataValidationError
+from . import ranges
 from . import schema as S
+
+#: consecutive price rows at most this many calendar days apart: the longest US market closure
+#: since 1933 (after 11 September 2001) ran from a Monday to the next Monday
+MAX_PRICE_GAP_DAYS = 7
+#: a close this many times above (or below 1/x of) both the previous and the next close is flagged
+PRICE_SPIKE = 3.0
 
 
 def period_bounds(code: str) -> tuple[date, date]:
@@ -47,6 +61,37 @@ def check_metric_unit(records, file):
                                       f"'{want}' for metric {r['metric']}")
 
 
+def check_value_range(records, file):
+    """Each figure within its metric's plausible range (`ranges.METRIC_RANGES`)."""
+    for r in records:
+        rng = ranges.metric_range(r["metric"], r["unit"])
+        problem = rng.problem(r["value"]) if rng is not None else None
+        if problem is not None:
+            raise DataValidationError(file, r["_line"], "value", r["value"], f"{r['metric']}: {problem}")
+
+
+def check_not_after_snapshot(records, file, columns, snapshot: date | None, what: str):
+    """Dates in `columns` on or before the data's snapshot date (a month-only date counts from
+    its first day here: it may be the snapshot's own month). `what` explains the snapshot."""
+    if snapshot is None:
+        return
+    for r in records:
+        for col in columns:
+            v = r[col]
+            if v is None:
+                continue
+            if isinstance(v, tuple):  # partial date: (month end or day, precision)
+                d, precision = v
+                shown = d.isoformat()[:7] if precision == "month" else d.isoformat()
+                if precision == "month":
+                    d = d.replace(day=1)
+            else:
+                d, shown = v, v.isoformat()
+            if d > snapshot:
+                raise DataValidationError(file, r["_line"], col, shown,
+                                          f"a date on or before {what} ({snapshot.isoformat()})")
+
+
 def check_source_exists(records, file, source_ids):
     for r in records:
         if r["source"] not in source_ids:
@@ -62,11 +107,17 @@ def check_day0_after_announced(records, file):
 
 
 def check_date_order(records, file):
+    """Dates increase, with no gap longer than an exchange closure (MAX_PRICE_GAP_DAYS)."""
     prev = None
     for r in records:
         if prev is not None and r["date"] <= prev:
             raise DataValidationError(file, r["_line"], "date", r["date"].isoformat(),
                                       f"dates in increasing order (after {prev.isoformat()})")
+        if prev is not None and r["date"] > prev + timedelta(days=MAX_PRICE_GAP_DAYS):
+            raise DataValidationError(
+                file, r["_line"], "date", r["date"].isoformat(),
+                f"the next trading day after {prev.isoformat()}: at most {MAX_PRICE_GAP_DAYS} "
+                "calendar days later (missing weekdays are exchange holidays; no US closure was longer)")
         prev = r["date"]
 
 
@@ -86,11 +137,18 @@ def check_bar_sanity(records, file):
                 raise DataValidationError(file, r["_line"], col, v, f"{col} within [low, high]: <= high ({h})")
 
 
-def check_ticker_has_prices(records, file, tickers):
+def missing_prices_text(ticker, tickers, prices_dir=None) -> str:
+    """Expectation for a ticker without a price file; names the missing file."""
+    where = f"{prices_dir}/{ticker}.csv" if prices_dir else f"prices/{ticker}.csv"
+    return (f"a ticker with a price file ({where} does not exist; price files: "
+            + ", ".join(sorted(tickers)) + ")")
+
+
+def check_ticker_has_prices(records, file, tickers, prices_dir=None):
     for r in records:
         if r["ticker"] not in tickers:
             raise DataValidationError(file, r["_line"], "ticker", r["ticker"],
-                                      "a ticker with a price file prices/<TICKER>.csv: " + ", ".join(sorted(tickers)))
+                                      missing_prices_text(r["ticker"], tickers, prices_dir))
 
 
 def check_debt_facility_rows(records, file):
@@ -142,6 +200,7 @@ def check_maturity_schedule(records, file):
 FILE_RULES = {
     "period_dates": check_period_dates,
     "metric_unit": check_metric_unit,
+    "value_range": check_value_range,
     "day0_after_announced": check_day0_after_announced,
     "date_order": check_date_order,
     "bar_sanity": check_bar_sanity,
@@ -153,3 +212,82 @@ CROSS_FILE_RULES = {
     "source_exists": check_source_exists,
     "ticker_has_prices": check_ticker_has_prices,
 }
+
+
+# ---- plausibility warnings ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataWarning:
+    """A figure inside its range that looks implausible against its neighbours (not an error)."""
+
+    file: str
+    line: int
+    column: str
+    value: object
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}, column '{self.column}': {self.value!r} {self.message}"
+
+
+def _quarter_index(code: str) -> int | None:
+    m = S.PERIOD_RE.match(code)
+    return int(m["qy"]) * 4 + int(m["q"]) - 1 if m and m["qy"] else None
+
+
+def _quarter_code(i: int) -> str:
+    return f"{i // 4}Q{i % 4 + 1}"
+
+
+def quarter_jumps(records, file, factor: float | None = None) -> list[DataWarning]:
+    """Quarterly figures of metrics that cannot be negative, `factor` (default: the metric's
+    `Range.jump`) times above, or below 1/factor of, every adjacent quarter that has the metric
+    (the adjacent quarter's median across sources). Annual figures are not compared (a young
+    company grows more than 10x a year)."""
+    by_metric: dict[str, dict[int, list]] = {}
+    for r in records:
+        q = _quarter_index(r["period"])
+        rng = ranges.metric_range(r["metric"], r["unit"])
+        if q is None or rng is None or rng.lo is None or rng.lo < 0:
+            continue
+        by_metric.setdefault(r["metric"], {}).setdefault(q, []).append(r)
+    out = []
+    for metric, quarters in sorted(by_metric.items()):
+        rows0 = next(iter(quarters.values()))
+        f = factor or ranges.metric_range(metric, rows0[0]["unit"]).jump
+        ref = {q: statistics.median(r["value"] for r in rows) for q, rows in quarters.items()}
+        for q, rows in sorted(quarters.items()):
+            nbrs = {n: ref[n] for n in (q - 1, q + 1) if n in ref and ref[n] > 0}
+            if not nbrs:
+                continue
+            for r in rows:
+                v = r["value"]
+                if v <= 0:
+                    continue
+                up, down = v / max(nbrs.values()), min(nbrs.values()) / v
+                if up >= f or down >= f:
+                    size = f"{up:.3g}x" if up >= f else f"1/{down:.3g} of"
+                    adj = ", ".join(f"{_quarter_code(n)}: {nbrs[n]:g}" for n in sorted(nbrs))
+                    out.append(DataWarning(file, r["_line"], "value", v,
+                                           f"({metric}, {r['period']}) is {size} the adjacent "
+                                           f"quarter(s) ({adj}): a unit slip or a typo?"))
+    return out
+
+
+def price_spikes(records, file, factor: float = PRICE_SPIKE) -> list[DataWarning]:
+    """Closes (or adj_closes where close is absent) `factor` times above, or below 1/factor of,
+    both the previous and the next row's: a one-day spike that reverts is a typo, not a market."""
+    col = [("close" if r["close"] is not None else "adj_close") for r in records]
+    px = [r[c] for r, c in zip(records, col, strict=True)]
+    out = []
+    for i in range(1, len(records) - 1):
+        a, b, c = px[i - 1], px[i], px[i + 1]
+        if a is None or b is None or c is None:
+            continue
+        up = b / a >= factor and b / c >= factor
+        if up or (a / b >= factor and c / b >= factor):
+            size = (lambda x: f"{x:.3g}x") if up else (lambda x: f"1/{1 / x:.3g} of")
+            out.append(DataWarning(file, records[i]["_line"], col[i], b,
+                                   f"is {size(b / a)} the previous row's ({a:g}) and {size(b / c)} "
+                                   f"the next row's ({c:g}): a one-day spike, a typo?"))
+    return out

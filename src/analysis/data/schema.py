@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import ranges as R
+from .ranges import Range
+
 SOURCE_KINDS = ("filing", "press_release", "transcript", "secondary", "news")
 CONFIDENCE = ("high", "medium", "low")
 CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -47,7 +50,10 @@ METRIC_UNITS: dict[str, str] = {
         "revenue_backlog_within_48m_pct", "committed_contract_revenue_pct", "operating_margin_pct",
         "short_term_debt_weighted_rate_pct",
     )},
-    **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target")},
+    **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target",
+                         "delay_site_power_mw")},
+    # a reported delivery delay at one site (the site and the report in `note`), with its size
+    "delay_days": "days",
     **{m: "count" for m in (
         "shares_outstanding_class_a", "shares_outstanding_class_b", "shares_outstanding_class_c",
         "shares_outstanding_class_a_balance_sheet", "shares_outstanding_class_b_balance_sheet",
@@ -73,7 +79,13 @@ EVENT_KINDS = (
 
 @dataclass(frozen=True)
 class Col:
-    """One column: `kind` is str, float, int, date (YYYY-MM-DD), pdate (YYYY-MM or YYYY-MM-DD)."""
+    """One column: `kind` is str, float, int, date (YYYY-MM-DD), pdate (YYYY-MM or YYYY-MM-DD).
+
+    `range`: the plausible values of a number (`ranges.Range`, from the one table in ranges.py;
+    prefer it to the bare `min`/`max`/`positive`, which give no reason in the error).
+    `by_snapshot`: a date that cannot be after the data's snapshot date (`load.snapshot_date`):
+    nothing became public after the data was collected.
+    """
 
     name: str
     kind: str = "str"
@@ -83,6 +95,8 @@ class Col:
     max: float | None = None
     pattern: str | None = None
     positive: bool = False
+    range: Range | None = None
+    by_snapshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,21 +114,23 @@ FUNDAMENTALS = Schema(
     file="fundamentals.csv",
     columns=(
         Col("period", pattern=PERIOD), Col("period_start", "date"), Col("period_end", "date"),
-        Col("published", "pdate", required=False), Col("metric", choices=tuple(METRIC_UNITS)),
-        Col("value", "float"), Col("unit", choices=("usd_m", "usd", "pct", "mw", "count", "years")),
+        Col("published", "pdate", required=False, by_snapshot=True),
+        Col("metric", choices=tuple(METRIC_UNITS)),
+        Col("value", "float"), Col("unit", choices=("usd_m", "usd", "pct", "mw", "count", "years", "days")),
         Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
         Col("note", required=False),
     ),
     key=("period", "metric", "source", "published"),
     published="published",
-    checks=("period_dates", "metric_unit", "source_exists"),
+    checks=("period_dates", "metric_unit", "value_range", "source_exists"),
 )
 
 CUSTOMERS = Schema(
     file="customers.csv",
     columns=(
-        Col("period", pattern=PERIOD), Col("published", "pdate", required=False), Col("customer"),
-        Col("measure", choices=CUSTOMER_MEASURES), Col("value", "float", min=0, max=100),
+        Col("period", pattern=PERIOD), Col("published", "pdate", required=False, by_snapshot=True),
+        Col("customer"), Col("measure", choices=CUSTOMER_MEASURES),
+        Col("value", "float", range=R.SHARE_PCT),
         Col("unit", choices=("pct",)), Col("source_kind", choices=SOURCE_KINDS), Col("source"),
         Col("note", required=False),
     ),
@@ -126,9 +142,11 @@ CUSTOMERS = Schema(
 CONTRACTS = Schema(
     file="contracts.csv",
     columns=(
-        Col("announced", "date", required=False), Col("counterparty"),
-        Col("kind", choices=CONTRACT_KINDS), Col("value_usd_m", "float", required=False, min=0),
-        Col("term_years", "float", required=False, min=0), Col("start", "pdate", required=False),
+        Col("announced", "date", required=False, by_snapshot=True), Col("counterparty"),
+        Col("kind", choices=CONTRACT_KINDS),
+        Col("value_usd_m", "float", required=False, range=R.CONTRACT_VALUE),
+        Col("term_years", "float", required=False, range=R.TERM_YEARS),
+        Col("start", "pdate", required=False),
         Col("note", required=False), Col("source_kind", choices=SOURCE_KINDS), Col("source"),
     ),
     key=("announced", "counterparty", "kind", "value_usd_m"),
@@ -139,9 +157,10 @@ CONTRACTS = Schema(
 FINANCINGS = Schema(
     file="financings.csv",
     columns=(
-        Col("announced", "pdate", required=False), Col("holder"), Col("kind"),
-        Col("value_usd_m", "float", required=False, min=0),
-        Col("term_years", "float", required=False, min=0), Col("start", "date", required=False),
+        Col("announced", "pdate", required=False, by_snapshot=True), Col("holder"), Col("kind"),
+        Col("value_usd_m", "float", required=False, range=R.CONTRACT_VALUE),
+        Col("term_years", "float", required=False, range=R.TERM_YEARS),
+        Col("start", "date", required=False),
         Col("note", required=False), Col("source_kind", choices=SOURCE_KINDS), Col("source"),
     ),
     key=("announced", "holder", "kind"),
@@ -197,7 +216,7 @@ SOURCES = Schema(
     columns=(
         Col("id", pattern=r"[A-Za-z0-9_]+"), Col("source_kind", choices=SOURCE_KINDS),
         Col("default_confidence", choices=CONFIDENCE), Col("title"), Col("locator"),
-        Col("date", "pdate", required=False),
+        Col("date", "pdate", required=False, by_snapshot=True),
     ),
     key=("id",),
 )
@@ -205,10 +224,11 @@ SOURCES = Schema(
 EVENTS = Schema(
     file="events.csv",
     columns=(
-        Col("event_id", pattern=r"E\d{2,}"), Col("announced", "date"),
+        Col("event_id", pattern=r"E\d{2,}"), Col("announced", "date", by_snapshot=True),
         Col("timing", choices=EVENT_TIMINGS), Col("day0", "date"), Col("kind", choices=EVENT_KINDS),
         Col("origin", pattern=r"[A-Z]{1,5}"), Col("description"), Col("source"),
-        Col("source_date", "date", required=False), Col("confidence", choices=CONFIDENCE),
+        Col("source_date", "date", required=False, by_snapshot=True),
+        Col("confidence", choices=CONFIDENCE),
     ),
     key=("event_id",),
     published="announced",
@@ -217,13 +237,17 @@ EVENTS = Schema(
 
 PRICES_COLUMNS = (
     Col("date", "date"),
-    Col("open", "float", required=False, positive=True),
-    Col("high", "float", required=False, positive=True),
-    Col("low", "float", required=False, positive=True),
-    Col("close", "float", required=False, positive=True),
-    Col("adj_close", "float", required=False, positive=True),
-    Col("volume", "float", required=False, min=0),
+    Col("open", "float", required=False, range=R.PRICE),
+    Col("high", "float", required=False, range=R.PRICE),
+    Col("low", "float", required=False, range=R.PRICE),
+    Col("close", "float", required=False, range=R.PRICE),
+    Col("adj_close", "float", required=False, range=R.PRICE),
+    Col("volume", "float", required=False, range=R.VOLUME),
 )
+
+
+#: a ticker, as a price file's name (prices/<TICKER>.csv) and in dividends.csv
+TICKER = r"[A-Z.]{1,6}"
 
 
 def prices_schema(ticker: str) -> Schema:
@@ -235,8 +259,8 @@ def prices_schema(ticker: str) -> Schema:
 
 DIVIDENDS = Schema(
     file="prices/dividends.csv",
-    columns=(Col("ticker", pattern=r"[A-Z.]{1,6}"), Col("ex_date", "date"),
-             Col("dividend", "float", positive=True)),
+    columns=(Col("ticker", pattern=TICKER), Col("ex_date", "date"),
+             Col("dividend", "float", range=R.DIVIDEND)),
     key=("ticker", "ex_date"),
     published="ex_date",
     checks=("ticker_has_prices",),

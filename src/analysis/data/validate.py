@@ -1,17 +1,26 @@
 """Validate raw data files by running the loaders that read them.
 
 Used by the checksum manifest (a changed file is re-validated so a corruption is reported with
-file, line, column, value and expectation) and by vendoring (nothing invalid is vendored).
-Paths are relative to the data folder, with forward slashes (`prices/CRWV.csv`).
+file, line, column, value and expectation; `manifest verify` also runs every validator), by
+vendoring (nothing invalid is vendored) and by `make check-data`. Paths are relative to the data
+folder, with forward slashes (`prices/CRWV.csv`).
+
+The loaders check types, allowed values, keys, cross-file references and the domain: plausible
+ranges (`ranges.py`, the one table), dates not after the data's snapshot date
+(`load.snapshot_date`). `plausibility_warnings` adds what is only suspicious (a quarter 10x its
+neighbours, a one-day price spike): printed, never an error.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DataValidationError, display_path
 from . import load as L
+from . import rules
+from . import schema as S
 from .manifest import data_files
 
 DOC_SUFFIXES = (".md",)  # documentation: vendored and checksummed, no loader
@@ -36,7 +45,8 @@ _TICKER_USERS = ("prices/dividends.csv", "claims.yaml")
 def _price_ticker(rel: str) -> str | None:
     parts = rel.split("/")
     if len(parts) == 2 and parts[0] == "prices" and parts[1].endswith(".csv") and parts[1] != "dividends.csv":
-        return parts[1][: -len(".csv")]
+        ticker = parts[1][: -len(".csv")]
+        return ticker if re.fullmatch(S.TICKER, ticker) else None
     return None
 
 
@@ -98,6 +108,44 @@ def validate_all(data_dir=None) -> list[DataValidationError]:
     return errors
 
 
+def plausibility_warnings(data_dir=None) -> list[rules.DataWarning]:
+    """Figures inside their range that jump against their neighbours (`rules.quarter_jumps`,
+    `rules.price_spikes`). Files that do not load are skipped: their errors come from
+    `validate_all`."""
+    root = Path(data_dir) if data_dir is not None else L._dir(None)
+    out: list[rules.DataWarning] = []
+    try:
+        out += rules.quarter_jumps(L._records(S.FUNDAMENTALS, root), display_path(root / S.FUNDAMENTALS.file))
+    except DataValidationError:
+        pass
+    for t in L.price_tickers(root):
+        sch = S.prices_schema(t)
+        try:
+            out += rules.price_spikes(L._records(sch, root), display_path(root / sch.file))
+        except DataValidationError:
+            pass
+    return out
+
+
+def report(data_dir=None, stream=None) -> int:
+    """Run every validator on `data_dir`, print errors and warnings; the number of errors."""
+    import sys
+
+    stream = stream or sys.stderr
+    root = Path(data_dir) if data_dir is not None else L._dir(None)
+    errors = validate_all(root)
+    for err in errors:
+        print(f"error: {err}", file=stream)
+    for w in plausibility_warnings(root):
+        print(f"warning: {w} (not an error: check the figure against its source)", file=stream)
+    if errors:
+        print(f"data validation failed: {len(errors)} problem(s) in {display_path(root)}", file=stream)
+    else:
+        n = sum(1 for rel in data_files(root) if is_covered(rel))
+        print(f"{display_path(root)}: {n} data files valid")
+    return len(errors)
+
+
 def main(argv=None) -> int:
     """`python -m analysis.data.validate [--data-dir DIR]`: run every loader; 0 = all valid."""
     import argparse
@@ -108,15 +156,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", default=None, help="data folder (default: data/ of the repo)")
     args = ap.parse_args(argv)
     root = Path(args.data_dir) if args.data_dir else L._dir(None)
-    errors = validate_all(root)
-    for err in errors:
-        print(f"error: {err}", file=sys.stderr)
-    if errors:
-        print(f"data validation failed: {len(errors)} problem(s) in {display_path(root)}", file=sys.stderr)
-        return 1
-    n = sum(1 for rel in data_files(root) if is_covered(rel))
-    print(f"{display_path(root)}: {n} data files valid")
-    return 0
+    return 1 if report(root, sys.stderr) else 0
 
 
 if __name__ == "__main__":

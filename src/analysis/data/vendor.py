@@ -195,6 +195,10 @@ def main(argv=None) -> int:
             print(f"error: {err}", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from .validate import plausibility_warnings
+
+    for w in plausibility_warnings(dest):
+        print(f"warning: {w} (not an error: check the figure against its source)", file=sys.stderr)
     n = {k: len(v) for k, v in changes.items()}
     print(f"vendored {display_path(src)} -> {display_path(dest)}: {n['added']} added, "
           f"{n['removed']} removed, {n['modified']} modified, {n['unchanged']} unchanged")

@@ -26,6 +26,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from statsmodels.tsa.api import VAR
 
+from ..verdicts import Verdict
+
 
 # --------------------------------------------------------------------------- core algebra
 def ma_coefficients(coefs: np.ndarray, horizon: int) -> np.ndarray:
@@ -229,3 +231,41 @@ def dy_rolling(
 
     return {"total": pd.concat(totals, ignore_index=True), "to": cat(to_rows),
             "from": cat(from_rows), "net": cat(net_rows)}
+
+
+# --------------------------------------------------------------------------- verdict
+def transmitter_verdict(static_net: float, static_period: str, rolling_net: pd.Series, source: str,
+                        latest_windows: int = 20, window_days: int = 120) -> Verdict:
+    """Is `source` a net transmitter of shocks? Only when the whole sample and the latest windows agree.
+
+    static_net: the source's NET spillover (fraction) over `static_period` (e.g. "2025-03-31 to
+    2026-05-29"); rolling_net: its NET in each rolling window, indexed by window end date (NaN
+    where it was not in the window). "transmitter" (or "receiver") when the whole-sample NET and
+    every one of the last `latest_windows` rolling windows have the same sign; otherwise "mixed",
+    with both numbers; "insufficient data" without a whole-sample figure or a rolling window.
+    """
+    r = rolling_net.dropna()
+    tail = r.iloc[-latest_windows:]
+    ev = {"static_net": static_net, "latest_net": float(tail.iloc[-1]) if len(tail) else np.nan,
+          "latest_windows": int(len(tail)), "latest_positive": int((tail > 0).sum())}
+    if not np.isfinite(static_net) or tail.empty:
+        have = (f"the whole-sample NET is {100 * static_net:+.1f}% ({static_period})" if np.isfinite(static_net)
+                else "there is no whole-sample estimate")
+        return Verdict("crwv_transmitter", "insufficient data",
+                       f"Insufficient data: {have}, and no {window_days}-day rolling window yet to check it against.",
+                       ev, static_period)
+    last = f"{window_days}-day window ending {tail.index[-1].date().isoformat()}"
+    span = f"the last {len(tail)} rolling windows (ending {tail.index[0].date().isoformat()} to {tail.index[-1].date().isoformat()})"
+    role = "transmitter" if static_net > 0 else "receiver"
+    agree = bool((np.sign(tail) == np.sign(static_net)).all())
+    if agree:
+        sentence = (f"{source} is a net {role} of shocks: its net spillover (Diebold-Yilmaz) is {100 * static_net:+.1f}% "
+                    f"over the whole sample ({static_period}) and has the same sign in each of {span}, "
+                    f"{100 * tail.iloc[-1]:+.1f}% in the {last}.")
+        answer = role
+    else:
+        sentence = (f"Mixed: {source}'s net spillover (Diebold-Yilmaz) is {100 * static_net:+.1f}% over the whole sample "
+                    f"({static_period}), a net {role}, but {100 * tail.iloc[-1]:+.1f}% in the {last}, and positive in "
+                    f"{int((tail > 0).sum())} of {span}.")
+        answer = "mixed"
+    return Verdict("crwv_transmitter", answer, sentence, ev, f"{static_period}; rolling to {tail.index[-1].date().isoformat()}")

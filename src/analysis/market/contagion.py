@@ -1,12 +1,25 @@
 """Contagion vs interdependence (Forbes & Rigobon 2002) and rolling residual betas.
 
 Units: returns are simple returns as fractions; correlations and betas are unitless; windows
-are inclusive ISO date pairs (start, end).
+are sets of trading days (a DatetimeIndex, from `windows.crisis_windows`) or inclusive
+(start, end) date pairs.
 
 Reference: Forbes, K., Rigobon, R. (2002), "No Contagion, Only Interdependence: Measuring
 Stock Market Comovements", J. Finance 57(5):2223-2261. The adjusted (heteroskedasticity-
 corrected) crisis correlation is rho* = rho_c / sqrt(1 + delta (1 - rho_c^2)), with
-delta = var_crisis(source)/var_tranquil(source) - 1; the paper uses 2-day returns.
+delta = var_crisis(source)/var_tranquil(source) - 1; the paper uses 2-day returns. The
+adjustment corrects for a *rise* in the source's variance (delta > 0); with delta <= 0 it is not
+the Forbes-Rigobon setting and the verdict is "not applicable".
+
+The test. The Fisher-z variance 1/(n_c - 3) belongs to a plain correlation, not to rho*, whose
+sampling spread is smaller: a Fisher test of rho* is badly undersized. Here the statistic
+T = atanh(rho*) - atanh(rho_tranquil) is referred to its distribution under the Forbes-Rigobon
+null (the same slope and residual variance of peer on source in both windows; only the source's
+variance differs), obtained by a residual bootstrap conditional on the source's returns: fit
+y = a_window + b x + e on both windows, redraw e with replacement, recompute T. One-sided
+p = (1 + #{T* >= T}) / (1 + B). `fr_rejection_rate` checks its size and power by simulation;
+the peers' p-values are adjusted for multiplicity by Benjamini-Hochberg (1995), J. Royal
+Statistical Society B 57(1):289-300 (statsmodels `multipletests`).
 """
 
 from __future__ import annotations
@@ -14,10 +27,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
+from ..verdicts import Verdict
 from .returns import k_day_returns
+from .windows import window_k_returns
 
 VERDICTS = ("contagion", "interdependence", "no change")
+NOT_APPLICABLE = "not applicable"
 
 
 def fr_adjusted_correlation(rho: float, delta: float) -> float:
@@ -36,8 +53,75 @@ def fisher_z_greater(r1: float, n1: int, r0: float, n0: int) -> tuple[float, flo
     return float(z), float(stats.norm.sf(z))
 
 
-def _window(daily: pd.DataFrame, span, k: int) -> pd.DataFrame:
-    a, b = (pd.Timestamp(x) for x in span)
+def _corr_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Correlation of x and y along the last axis (broadcasting)."""
+    dx = x - x.mean(axis=-1, keepdims=True)
+    dy = y - y.mean(axis=-1, keepdims=True)
+    return (dx * dy).sum(axis=-1) / np.sqrt((dx * dx).sum(axis=-1) * (dy * dy).sum(axis=-1))
+
+
+def _fr_stat(xt, yt, xc, yc):
+    """(rho_t, rho_c, delta, rho_adj, T) along the last axis; T = atanh(rho_adj) - atanh(rho_t)."""
+    rt, rc = _corr_rows(xt, yt), _corr_rows(xc, yc)
+    delta = xc.var(axis=-1, ddof=1) / xt.var(axis=-1, ddof=1) - 1.0
+    radj = rc / np.sqrt(1.0 + delta * (1.0 - rc**2))
+    return rt, rc, delta, radj, np.arctanh(np.clip(radj, -0.999999, 0.999999)) - np.arctanh(np.clip(rt, -0.999999, 0.999999))
+
+
+def fr_bootstrap_test(xt, yt, xc, yc, reps: int = 999, rng=None) -> dict:
+    """Forbes-Rigobon adjusted-correlation test with a residual bootstrap (see the module docstring).
+
+    xt, yt: source and peer k-day returns in the tranquil window; xc, yc: in the crisis window
+    (1-D arrays, or stacks (..., n) to test many samples at once). Returns dict of arrays (scalars
+    for 1-D input): rho_tranquil, rho_crisis, delta, rho_crisis_adj, stat (T), p (one-sided, rho* >
+    rho_tranquil).
+    """
+    rng = np.random.default_rng(rng)
+    xt, yt, xc, yc = (np.asarray(a, float) for a in (xt, yt, xc, yc))
+    nt, nc = xt.shape[-1], xc.shape[-1]
+    rt, rc, delta, radj, t_obs = _fr_stat(xt, yt, xc, yc)
+    # null fit: common slope, window intercepts
+    dxt, dxc = xt - xt.mean(-1, keepdims=True), xc - xc.mean(-1, keepdims=True)
+    dyt, dyc = yt - yt.mean(-1, keepdims=True), yc - yc.mean(-1, keepdims=True)
+    b = ((dxt * dyt).sum(-1) + (dxc * dyc).sum(-1)) / ((dxt**2).sum(-1) + (dxc**2).sum(-1))
+    e = np.concatenate([dyt - b[..., None] * dxt, dyc - b[..., None] * dxc], axis=-1)
+    idx = rng.integers(0, nt + nc, size=(*e.shape[:-1], reps, nt + nc))
+    es = np.take_along_axis(e[..., None, :], idx, axis=-1)
+    yts = b[..., None, None] * dxt[..., None, :] + es[..., :nt]
+    ycs = b[..., None, None] * dxc[..., None, :] + es[..., nt:]
+    *_, t_star = _fr_stat(xt[..., None, :], yts, xc[..., None, :], ycs)
+    p = (1.0 + (t_star >= t_obs[..., None]).sum(-1)) / (reps + 1.0)
+    out = {"rho_tranquil": rt, "rho_crisis": rc, "delta": delta, "rho_crisis_adj": radj, "stat": t_obs, "p": p}
+    return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
+
+
+def fr_rejection_rate(n_tranquil: int, n_crisis: int, rho: float = 0.5, variance_ratio: float = 9.0,
+                      slope_factor: float = 1.0, reps: int = 400, boot: int = 199, alpha: float = 0.05,
+                      seed: int = 0, chunk: int = 50) -> float:
+    """Share of seeded simulated samples in which `fr_bootstrap_test` rejects (p <= `alpha`).
+
+    Each sample: source x ~ N(0, 1) on n_tranquil periods and N(0, variance_ratio) on n_crisis;
+    peer y = b x + e, e ~ N(0, 1), with b giving correlation `rho` in the tranquil window, and
+    slope b * slope_factor in the crisis. slope_factor 1 gives the size (Forbes-Rigobon null:
+    interdependence only), 2 the power against a doubling of the slope.
+    """
+    rng = np.random.default_rng(seed)
+    b = rho / np.sqrt(1.0 - rho**2)
+    hits = 0
+    for start in range(0, reps, chunk):
+        m = min(chunk, reps - start)
+        xt = rng.normal(size=(m, n_tranquil))
+        xc = rng.normal(scale=np.sqrt(variance_ratio), size=(m, n_crisis))
+        yt = b * xt + rng.normal(size=(m, n_tranquil))
+        yc = slope_factor * b * xc + rng.normal(size=(m, n_crisis))
+        hits += int((fr_bootstrap_test(xt, yt, xc, yc, reps=boot, rng=rng)["p"] <= alpha).sum())
+    return hits / reps
+
+
+def _span(daily: pd.DataFrame, window, k: int) -> pd.DataFrame:
+    if isinstance(window, pd.DatetimeIndex):
+        return window_k_returns(daily, window, k)
+    a, b = (pd.Timestamp(x) for x in window)
     return k_day_returns(daily.loc[a:b], k)
 
 
@@ -49,47 +133,165 @@ def forbes_rigobon(
     tranquil=("2025-04-01", "2025-10-31"),
     k: int = 2,
     alpha: float = 0.05,
+    reps: int = 999,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Forbes-Rigobon test of each peer's correlation with `source`, crisis vs tranquil.
 
-    returns: wide daily simple returns (calendar index). Within each window the daily returns
-    are compounded into non-overlapping k-day returns anchored at the window's first trading
-    day (`k_day_returns`); each peer uses the k-day periods where both it and the source have
-    a return (pairwise complete), and delta uses the source's variance on those same periods.
+    returns: wide daily simple returns (calendar index). crisis, tranquil: DatetimeIndex of the
+    windows' trading days (`windows.crisis_windows`) or (start, end) pairs. The daily returns
+    are compounded into non-overlapping k-day returns (each stretch of consecutive days from its
+    own first day); each peer uses the periods where both it and the source have a return, and
+    delta uses the source's variance on those same periods.
 
     Columns: ticker, n_tranquil, n_crisis (k-day periods), rho_tranquil, rho_crisis, delta,
-    rho_crisis_adj, z_unadj, p_unadj, z_adj, p_adj (one-sided, crisis > tranquil), verdict:
-    "contagion" if p_adj < alpha; else "interdependence" if p_unadj < alpha (the rise in
-    correlation is explained by the source's higher variance); else "no change".
+    rho_crisis_adj, z_unadj, p_unadj (one-sided Fisher z, crisis > tranquil, plain
+    correlations), z_adj (T, the bootstrap statistic), p_adj (bootstrap, one-sided), q_unadj,
+    q_adj (Benjamini-Hochberg across peers), verdict: "not applicable" when delta <= 0;
+    else "contagion" if q_adj <= alpha; "interdependence" if only q_unadj <= alpha; else
+    "no change". verdict_strict: "contagion" only when q_adj and q_unadj are both <= alpha.
+    (p <= alpha: with B = 999 draws a bootstrap p takes the values k/1000.)
     """
     peers = [c for c in (peers or returns.columns) if c != source]
-    cw = _window(returns[[source, *peers]], crisis, k)
-    tw = _window(returns[[source, *peers]], tranquil, k)
-    rows = []
+    cw = _span(returns[[source, *peers]], crisis, k)
+    tw = _span(returns[[source, *peers]], tranquil, k)
+    rng = np.random.default_rng(seed)
+    rows, batches = [], {}
     for p in peers:
         c = cw[[source, p]].dropna()
         t = tw[[source, p]].dropna()
-        nc, nt = len(c), len(t)
-        rc = float(c[source].corr(c[p])) if nc > 2 else np.nan
-        rt = float(t[source].corr(t[p])) if nt > 2 else np.nan
-        delta = float(c[source].var(ddof=1) / t[source].var(ddof=1) - 1) if nc > 2 and nt > 2 else np.nan
-        radj = fr_adjusted_correlation(rc, delta) if np.isfinite(rc) and np.isfinite(delta) else np.nan
-        zu, pu = fisher_z_greater(rc, nc, rt, nt)
-        za, pa = fisher_z_greater(radj, nc, rt, nt)
-        if np.isfinite(pa) and pa < alpha:
-            verdict = "contagion"
-        elif np.isfinite(pu) and pu < alpha:
-            verdict = "interdependence"
-        elif np.isfinite(pa):
-            verdict = "no change"
+        rows.append({"ticker": p, "n_tranquil": len(t), "n_crisis": len(c)})
+        if len(c) > 3 and len(t) > 3:
+            batches.setdefault((len(t), len(c)), []).append((len(rows) - 1, t, c))
+    for (nt, nc), items in batches.items():  # one vectorised bootstrap per sample size
+        xt = np.stack([t[source].to_numpy() for _, t, _ in items])
+        yt = np.stack([t.iloc[:, 1].to_numpy() for _, t, _ in items])
+        xc = np.stack([c[source].to_numpy() for _, _, c in items])
+        yc = np.stack([c.iloc[:, 1].to_numpy() for _, _, c in items])
+        r = fr_bootstrap_test(xt, yt, xc, yc, reps=reps, rng=rng)
+        for j, (i, _, _) in enumerate(items):
+            zu, pu = fisher_z_greater(r["rho_crisis"][j], nc, r["rho_tranquil"][j], nt)
+            rows[i].update(rho_tranquil=r["rho_tranquil"][j], rho_crisis=r["rho_crisis"][j], delta=r["delta"][j],
+                           rho_crisis_adj=r["rho_crisis_adj"][j], z_unadj=zu, p_unadj=pu, z_adj=r["stat"][j],
+                           p_adj=r["p"][j])
+    cols = ["ticker", "n_tranquil", "n_crisis", "rho_tranquil", "rho_crisis", "delta", "rho_crisis_adj",
+            "z_unadj", "p_unadj", "z_adj", "p_adj"]
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    out["q_unadj"], out["q_adj"] = _bh(out["p_unadj"], alpha), _bh(out["p_adj"], alpha)
+    out["verdict"] = [_peer_verdict(d, qa, qu, alpha, strict=False) for d, qa, qu in zip(out["delta"], out["q_adj"], out["q_unadj"], strict=True)]
+    out["verdict_strict"] = [_peer_verdict(d, qa, qu, alpha, strict=True) for d, qa, qu in zip(out["delta"], out["q_adj"], out["q_unadj"], strict=True)]
+    return out
+
+
+def _bh(p: pd.Series, alpha: float) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q) of the finite entries; NaN stays NaN."""
+    p = np.asarray(p, float)
+    q = np.full(len(p), np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], alpha=alpha, method="fdr_bh")[1]
+    return q
+
+
+def _peer_verdict(delta, q_adj, q_unadj, alpha, strict):
+    if not np.isfinite(q_adj):
+        return None
+    if not delta > 0:
+        return NOT_APPLICABLE
+    if q_adj <= alpha and (q_unadj <= alpha or not strict):
+        return VERDICTS[0]
+    if q_unadj <= alpha:
+        return VERDICTS[1]
+    return VERDICTS[2]
+
+
+def crisis_answer(fr: pd.DataFrame) -> str:
+    """One crisis's answer from its per-peer table: "not applicable" (delta <= 0), "contagion"
+    (at least half the peers), "mixed" (some), "interdependence" (none, but some plain
+    correlations rose), "no change"; "insufficient data" without tested peers."""
+    v = fr["verdict"].dropna()
+    if v.empty:
+        return "insufficient data"
+    if (v == NOT_APPLICABLE).all() or not float(np.nanmedian(fr["delta"])) > 0:
+        return NOT_APPLICABLE
+    n_c = int((v == "contagion").sum())
+    if n_c >= len(v) / 2:
+        return "contagion"
+    if n_c:
+        return "mixed"
+    return "interdependence" if (v == "interdependence").any() else "no change"
+
+
+_K_WORDS = {1: "one-day", 2: "two-day", 3: "three-day", 4: "four-day", 5: "five-day"}
+
+
+def contagion_verdict(crises: pd.DataFrame, source: str, k: int = 2, alpha: float = 0.05,
+                      rule: str = "") -> Verdict:
+    """The answer to "contagion or interdependence?" over every crisis window the rule found.
+
+    crises: one row per crisis with columns crisis, trigger, start, end, status ("ok" or a reason
+    it was not tested), delta (median over peers), answer (`crisis_answer`), n_peers,
+    n_contagion, n_interdependence. Tested crises that all give one answer give that answer;
+    different answers give "mixed"; no tested crisis gives "insufficient data". rule: a short
+    description of how the crisis windows were found. The sentence names every tested crisis's
+    window and delta, and the peer counts the answer rests on.
+    """
+    tested = crises[crises["status"] == "ok"] if len(crises) else crises
+    evidence = {"crises": int(len(tested)), "alpha": alpha}
+    if tested.empty:
+        recent = crises[crises["status"] == "too recent"] if len(crises) else crises
+        if crises.empty:
+            why = f"no {source} event has been followed by a fall of the size the rule needs"
+        elif len(recent):
+            r = recent.iloc[-1]
+            why = (f"the selling that began on {_d(r['day0'])} ({r['trigger']}, {source} {r['trigger_return']:+.1%} on "
+                   f"day 0) is too recent: {int(r['days'])} trading days of its crisis window have traded")
         else:
-            verdict = None
-        rows.append(
-            {"ticker": p, "n_tranquil": nt, "n_crisis": nc, "rho_tranquil": rt,
-             "rho_crisis": rc, "delta": delta, "rho_crisis_adj": radj, "z_unadj": zu,
-             "p_unadj": pu, "z_adj": za, "p_adj": pa, "verdict": verdict}
-        )
-    return pd.DataFrame(rows)
+            why = "the crisis windows the rule found have no tranquil window before them"
+        return Verdict("contagion_or_interdependence", "insufficient data",
+                       f"Insufficient data: contagion or interdependence cannot be tested yet, as {why}"
+                       f"{' (' + rule + ')' if rule else ''}.", evidence, None)
+    answers = list(dict.fromkeys(tested["answer"]))
+    answer = answers[0] if len(answers) == 1 else "mixed"
+    for c in tested.itertuples(index=False):
+        evidence[f"delta_{c.crisis}"] = float(c.delta)
+        evidence[f"contagion_peers_{c.crisis}"] = int(c.n_contagion)
+
+    def win(g):
+        return ", ".join(f"{c.trigger}: {_d(c.start)} to {_d(c.end)}" for c in g.itertuples(index=False))
+
+    def deltas(g):
+        return ", ".join(f"{c.delta:+.2f}" for c in g.itertuples(index=False))
+
+    parts = []
+    for a in answers:
+        g = tested[tested["answer"] == a]
+        n = int(g["n_peers"].max())
+        if a == NOT_APPLICABLE:
+            parts.append(f"after {win(g)} {source} was calmer than in its tranquil window (delta {deltas(g)}), so the "
+                         "adjustment for a rise in its volatility does not apply")
+        elif a in ("contagion", "mixed"):
+            parts.append(f"after {win(g)} (delta {deltas(g)}) {', '.join(str(int(x)) for x in g['n_contagion'])} of {n} "
+                         f"peers' correlation with {source} rose beyond what its volatility explains")
+        elif a == "interdependence":
+            parts.append(f"after {win(g)} (delta {deltas(g)}) no peer's correlation with {source} rose beyond what its "
+                         f"volatility explains, though {', '.join(str(int(x)) for x in g['n_interdependence'])} of {n} "
+                         "plain correlations rose (interdependence)")
+        else:
+            parts.append(f"after {win(g)} (delta {deltas(g)}) no peer's correlation with {source} rose significantly")
+    lead = {NOT_APPLICABLE: "Not applicable (source calmer in the crisis)", "contagion": "Contagion",
+            "interdependence": "Interdependence, not contagion", "no change": "No change in co-movement",
+            "mixed": "Mixed"}[answer]
+    how = (f"bootstrap Forbes-Rigobon test on {_K_WORDS.get(k, f'{k}-day')} returns, Benjamini-Hochberg across the "
+           f"peers at {alpha:.0%}")
+    sentence = (f"{lead}: over {len(tested)} crisis window{'s' if len(tested) != 1 else ''} "
+                f"({rule + '; ' if rule else ''}{how}), " + "; ".join(parts) + ".")
+    period = f"{_d(tested['start'].min())} to {_d(tested['end'].max())}"
+    return Verdict("contagion_or_interdependence", answer, sentence, evidence, period)
+
+
+def _d(x) -> str:
+    return pd.Timestamp(x).date().isoformat()
 
 
 def rolling_residual_beta(

@@ -14,11 +14,6 @@ import numpy as np
 import pandas as pd
 
 from . import event_study as es
-from .contagion import VERDICTS
-
-#: Calendar days (about three months) after a listing within which a window is said to include
-#: the stock's first months of trading (wording of the Forbes-Rigobon paragraph).
-EARLY_LISTING_DAYS = 92
 
 # --------------------------------------------------------------------------- events
 
@@ -71,18 +66,22 @@ def car_grid(car_table: pd.DataFrame, window: str, events: list[str] | None = No
 
 def car_paths(returns: pd.DataFrame, events: pd.DataFrame, tickers: list[str],
               market: str = "SPY", span: tuple[int, int] = (-5, 10),
-              estimation_window: tuple[int, int] = (-120, -11), min_obs: int = 60) -> pd.DataFrame:
+              estimation_window: tuple[int, int] = (-120, -11), min_obs: int = 60,
+              min_short_obs: int | None = None, exclude: dict | None = None,
+              not_before: dict | None = None) -> pd.DataFrame:
     """Daily abnormal returns and their running sum (CAR path) around each event.
 
     For every event (columns event_id, day0) the market model is fitted as in
-    `event_study.event_panel`; the path starts at relative day span[0] and cumulates ARs day by
-    day; after the first missing AR the path is NaN (never filled). Days beyond the calendar are
-    absent. Columns: event_id, day0, ticker, rel_day, date, ar, car, model.
+    `event_study.event_panel` (exclude: event_id -> dates left out of its estimation window;
+    not_before: ticker -> first usable date); the path starts at relative day span[0] and
+    cumulates ARs day by day; after the first missing AR the path is NaN (never filled). Days
+    beyond the calendar are absent. Columns: event_id, day0, ticker, rel_day, date, ar, car, model.
     """
     cal = returns.index
     out = []
     for ev in events.itertuples(index=False):
-        panel = es.event_panel(returns, ev.day0, tickers, market, estimation_window, span, min_obs)
+        panel = es.event_panel(returns, ev.day0, tickers, market, estimation_window, span, min_obs, min_short_obs,
+                               (exclude or {}).get(ev.event_id, ()), not_before)
         p0 = cal.get_loc(panel.day0)
         days = [d for d in range(span[0], span[1] + 1) if 0 <= p0 + d < len(cal)]
         for t, fit in panel.fits.items():
@@ -158,36 +157,6 @@ def pool_by_origin(by_event: pd.DataFrame, events: pd.DataFrame, source: str = "
     grp = np.where(by_event["event_id"].map(origin).eq(source), f"{source} news", "other firms' news")
     pooled = es.pool_by_kind(by_event.assign(kind=grp), min_events=min_events)
     return pooled.rename(columns={"kind": "group"})
-
-
-# --------------------------------------------------------------------------- Forbes-Rigobon
-def fr_strict_verdict(fr: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
-    """Verdict that needs both the adjusted and the unadjusted test to reject.
-
-    "contagion" if p_adj < alpha and p_unadj < alpha; "interdependence" if only p_unadj <
-    alpha; "no change" otherwise; None when p_adj is missing. When delta > 0 this equals the
-    Forbes-Rigobon verdict; when delta < 0 (the source calmer in the crisis window) the
-    adjustment raises the crisis correlation and this verdict is the stricter one.
-    """
-    out = []
-    for pa, pu in zip(fr["p_adj"], fr["p_unadj"], strict=True):
-        if not np.isfinite(pa):
-            out.append(None)
-        elif pa < alpha and pu < alpha:
-            out.append(VERDICTS[0])
-        elif pu < alpha:
-            out.append(VERDICTS[1])
-        else:
-            out.append(VERDICTS[2])
-    return pd.Series(out, index=fr.index, name="verdict_strict", dtype=object)
-
-
-def verdict_counts(verdicts: pd.Series) -> dict[str, int]:
-    """Counts of 'contagion', 'interdependence', 'no change' (always all three keys) and 'n/a'."""
-    v = pd.Series(verdicts, dtype=object)
-    out = {k: int((v == k).sum()) for k in VERDICTS}
-    out["n/a"] = int(v.isna().sum())
-    return out
 
 
 # --------------------------------------------------------------------------- connectedness

@@ -1,8 +1,9 @@
-"""Format numbers for prose and tables. Missing values print as 'n/a', never as zero."""
+"""Format numbers and data text for prose and tables. Missing values print as 'n/a', never as zero."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -75,3 +76,47 @@ def elapsed(seconds) -> str:
         if seconds < limit:
             return text
     return "over 5 minutes"
+
+
+#: characters that start markup in markdown (CommonMark, Pandoc), HTML or, through Pandoc, Typst.
+#: Quotes, apostrophes, periods, hyphens and parentheses are left alone (typography stays the
+#: same) except where they could start a block (handled below); ':' breaks bare-URL autolinks.
+MARKUP_CHARS = frozenset("\\`*_{}[]<>#+!|~^$&@:")
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^(-)")  # "1. x", "1) x": a list; "- x", "---": a list or a rule
+
+
+def text(s) -> str:
+    """Data text (an outlet, a claim, a name) for generated markdown: shown exactly as written.
+
+    Every character that could start markup (HTML tags, links, images, emphasis, code, math,
+    citations, Typst raw blocks) is backslash-escaped, which both nbconvert's markdown renderer
+    and Pandoc turn back into the plain character; line breaks become spaces, so a data string
+    can never open a block (a heading, a list, a fence). Ordinary text renders unchanged:
+    `fmt.text("Meta's 10-K, Q3 2025")` shows as written. Missing values print as 'n/a'.
+    """
+    if s is None or (not isinstance(s, str) and _missing(s)):
+        return NA
+    s = " ".join(str(s).split())
+    s = "".join("\\" + ch if ch in MARKUP_CHARS else ch for ch in s)
+    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", s)
+
+
+def untext(md: str) -> str:
+    """The plain text a `text(...)` escape stands for (drops the markup escapes; for checks that
+    compare generated markdown with the sentence it was generated from)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)
+
+
+def about(x, unit: float = 0.0, style: str = "num", digits: int = 1) -> str:
+    """A figure printed to the precision it carries (`analysis.precision`): exact (unit 0) as
+    `style` with `digits`; approximate rounded to `unit` and prefixed 'about' ('about $50bn',
+    'about 21,000', 'about 16x'). style: num, usd_m, usd_bn, ratio, years, pct (unit in the
+    value's own unit: USD m for usd_m/usd_bn, a fraction for pct)."""
+    if _missing(x):
+        return NA
+    show = {"num": num, "usd_m": usd_m, "usd_bn": usd_bn, "ratio": ratio, "years": years, "pct": pct}[style]
+    if not unit:
+        return show(x, digits)
+    scale = {"usd_bn": 1000.0, "pct": 0.01}.get(style, 1.0)
+    d = max(0, -math.floor(math.log10(unit / scale) + 1e-9))
+    return f"about {show(round(x / unit) * unit, min(d, digits))}"

@@ -1,13 +1,16 @@
 """Front page and back matter of the note, generated from the results files only.
 
-Front: title block, key findings (sentences over results values), key-figures table, contents.
+Front: title block, thesis (the recorded verdict sentences, `thesis_verdicts`), contents, and the
+key-figures table (each figure at the latest quarter it exists for, with its period).
 Back: Methods, Data and sources, Reproducibility, Disclosures.
 
 Each block is a notebook cell whose output carries `text/html` (for the HTML page) and raw Typst
 (`pdf.TYPST_MIME`) or an exhibit (`EXHIBIT_MIME`); narrative is plain markdown. A finding or
 figure whose inputs are missing is left out, never printed empty. No number is typed here: every
 figure comes from a results value; the only constants are names and the HHI threshold of the
-2023 US Merger Guidelines (a regulatory definition, `analysis.concentration.HHI_HIGH`).
+2023 US Merger Guidelines (a regulatory definition, `analysis.concentration.HHI_HIGH`). The front
+page draws no conclusion of its own: every thesis sentence is the `sentence` of a `Verdict` its
+section recorded and prints word for word.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import yaml
 
-from ..concentration import GUIDELINES, HHI_HIGH
+from ..concentration import HHI_HIGH
+from ..verdicts import QUESTIONS
 from . import exhibits, fmt
 from .pdf import TYPST_MIME, typst_array, typst_str
 from .sections import SECTIONS
@@ -102,237 +105,93 @@ def format_value(e: dict | None) -> str:
     }.get(unit, str)(v)
 
 
-_PERIOD = re.compile(r"\b(FY20\d\d|20\d\dQ[1-4]|20\d\dH[12]|20\d\d-9M|20\d\d-\d\d-\d\d)\b")
+# ----------------------------------------------------------------------------- thesis
+
+#: At most this many thesis sentences on the front page.
+THESIS_MAX = 5
 
 
-def period_of(e: dict | None, rs: ResultsSet | None = None, nb: str | None = None) -> str | None:
-    """The period a value refers to: its recorded `period`, else `<name>_period`, else a period in
-    its label, else `latest_quarter`."""
-    if e is None:
-        return None
-    if e.get("period"):
-        return str(e["period"])
-    if rs is not None and nb is not None:
-        p = rs.value(nb, f"{e['name']}_period")
-        if p:
-            return str(p)
-    m = _PERIOD.search(e.get("label") or "")
-    if m:
-        return m.group(1)
-    if rs is not None and nb is not None:
-        q = rs.value(nb, "latest_quarter")
-        if q:
-            return str(q)
-    return None
-
-
-# ----------------------------------------------------------------------------- findings
-
-def _finding_overview(rs: ResultsSet) -> str | None:
-    nb = "00_overview"
-    close, date = rs.entry(nb, "last_close"), rs.value(nb, "last_date")
-    if close is None or date is None:
-        return None
-    s = f"{TICKER} closed at {format_value(close)} on {fmt.date(date)}"
-    chg, ipo = rs.value(nb, "change_since_ipo"), rs.value(nb, "ipo_date")
-    if chg is not None:
-        s += f", {fmt.pct(chg, sign=True)} since its first close" + (f" on {fmt.date(ipo)}" if ipo else "")
-    dd, rec, rec_date = rs.value(nb, "drawdown_from_record"), rs.entry(nb, "record_close"), rs.value(nb, "record_close_date")
-    if dd is not None and rec is not None:
-        where = f"{fmt.pct(abs(dd))} below" if dd < 0 else "at"
-        s += f", and {where} its record close of {format_value(rec)}" + (f" ({fmt.date(rec_date)})" if rec_date else "")
-    return s + "."
-
-
-def _finding_unit_economics(rs: ResultsSet) -> str | None:
-    nb = "01_unit_economics"
-    # margin vs rate in the latest quarter that has both (luria_*); coverage in the latest quarter
-    m = rs.entry(nb, "luria_operating_margin")
-    r = rs.entry(nb, "luria_effective_interest_rate")
-    c = rs.entry(nb, "latest_interest_coverage")
-    if m is None or (r is None and c is None):
-        return None
-    mq = rs.value(nb, "luria_quarter")
-    s = f"In {mq}, the" if mq else "In the latest quarter, the"
-    s += f" operating margin was {format_value(m)}"
-    if r is not None:
-        rel = "below" if m["value"] < r["value"] else ("equal to" if m["value"] == r["value"] else "above")
-        s += f", {rel} the effective interest rate on debt of {format_value(r)}"
-        below, n = rs.value(nb, "quarters_margin_below_half_rate"), rs.value(nb, "quarters_with_rate")
-        if below is not None and n:
-            s += f" (below half the rate in {fmt.num(below, 0)} of {fmt.num(n, 0)} quarters with a rate)"
-    if c is not None:
-        cq = period_of(c, rs, nb)
-        where = f"in {cq} " if cq and cq != mq else ""
-        if c["value"] < 0:
-            s += f"; {where}operating income was negative and did not cover interest expense at all (coverage {format_value(c)})"
-        elif c["value"] < 1:
-            s += f"; {where}operating income covered interest expense only {format_value(c)}, less than once"
-        else:
-            s += f"; {where}operating income covered interest expense {format_value(c)}"
-    return s + "."
-
-
-def _finding_backlog(rs: ResultsSet) -> str | None:
-    nb = "02_backlog_conversion"
-    cov = rs.entry(nb, "coverage_years_latest")
-    b2b = rs.entry(nb, "book_to_bill_latest")
-    if cov is None and b2b is None:
-        return None
-    bl = rs.entry(nb, "backlog_latest")
-    period = rs.value(nb, "backlog_latest_quarter")
-    parts = []
-    if cov is not None:
-        lead = f"The backlog of {format_value(bl)}" if bl is not None else "The backlog"
-        parts.append(f"{lead}{' at the end of ' + period if period else ''} equals {format_value(cov)} of revenue at the latest quarterly run rate")
-    if b2b is not None:
-        drift = ("bookings ran ahead of the revenue recognised" if b2b["value"] > 1
-                 else "bookings fell short of the revenue recognised" if b2b["value"] < 1
-                 else "bookings matched the revenue recognised")
-        parts.append(f"book-to-bill was {format_value(b2b)}, so {drift}")
-    s = "; ".join(parts)
-    return s[0].upper() + s[1:] + "."
-
-
-def _hhi_bounds(rs: ResultsSet) -> tuple[float, float, str | None] | None:
-    nb = "03_customer_concentration"
-    lo, hi = rs.entry(nb, "hhi_lower_latest"), rs.value(nb, "hhi_upper_latest")
-    if lo is None or hi is None:
-        return None
-    return float(lo["value"]), float(hi), period_of(lo)
-
-
-def _finding_concentration(rs: ResultsSet) -> str | None:
-    nb = "03_customer_concentration"
-    top = rs.entry(nb, "top_customer_share_latest")
-    bounds = _hhi_bounds(rs)
-    if top is None and bounds is None:
-        return None
-    parts = []
-    if top is not None:
-        who = rs.value(nb, "top_customer_latest")
-        period = rs.value(nb, "top_customer_period_latest") or period_of(top, rs, nb)
-        parts.append(f"{'The largest customer' + (' (' + str(who) + ')' if who else '')} accounted for "
-                     f"{format_value(top)} of revenue{' in ' + period if period else ' in the latest disclosed period'}")
-    if bounds is not None:
-        lo, hi, per = bounds
-        if lo > HHI_HIGHLY_CONCENTRATED:
-            reading = f"above the level the {GUIDELINES} call highly concentrated"
-        elif hi > HHI_HIGHLY_CONCENTRATED:
-            reading = f"a range that straddles the level the {GUIDELINES} call highly concentrated"
-        else:
-            reading = f"below the level the {GUIDELINES} call highly concentrated"
-        parts.append(f"the revenue HHI lies between {fmt.num(lo, 0)} and {fmt.num(hi, 0)}"
-                     f"{' (' + per + ')' if per else ''}, {reading} ({fmt.num(HHI_HIGHLY_CONCENTRATED, 0)})")
-    s = "; ".join(parts)
-    return s[0].upper() + s[1:] + "."
-
-
-_FR_WORDS = {
-    "contagion": "the rise in correlation survives the Forbes-Rigobon adjustment for the higher volatility of the source (contagion)",
-    "interdependence": "the rise in correlation disappears after the Forbes-Rigobon adjustment for the higher volatility of the source (interdependence, not contagion)",
-    "no change": "correlation did not rise significantly in the crisis window, before or after the Forbes-Rigobon adjustment",
-}
-
-
-def _finding_contagion(rs: ResultsSet) -> str | None:
-    nb = "04_sector_contagion"
-    fr = rs.table(nb, "forbes_rigobon")
-    parts = []
-    if fr is not None and {"ticker", "rho_crisis"} <= set(fr.columns):
-        f = fr.dropna(subset=["rho_crisis"])
-        if not f.empty:
-            top = f.loc[f["rho_crisis"].astype(float).idxmax()]
-            s = (f"the strongest crisis-window link was {top['ticker']} (correlation {fmt.num(float(top['rho_crisis']), 2)}"
-                 + (f", {fmt.num(float(top['rho_crisis_adj']), 2)} after adjustment" if "rho_crisis_adj" in f.columns and pd.notna(top.get("rho_crisis_adj")) else "")
-                 + ")")
-            vcol = "verdict_strict" if "verdict_strict" in f.columns else "verdict"
-            if vcol in f.columns and top.get(vcol) in _FR_WORDS:
-                s += f": {_FR_WORDS[top[vcol]]}"
-            parts.append(s)
-            if vcol in f.columns:
-                v = f[vcol].dropna()
-                if len(v):
-                    both = " by both the heteroskedasticity-adjusted and the unadjusted test" if vcol == "verdict_strict" else ""
-                    parts.append(f"{int((v == 'contagion').sum())} of {len(v)} peers pass the Forbes-Rigobon test for contagion{both}")
-    net = rs.entry(nb, "crwv_net_spillover_latest")
-    if net is not None and net.get("value") is not None:
-        role = "transmitter" if net["value"] > 0 else "receiver"
-        parts.append(f"{TICKER}'s latest net spillover (Diebold-Yilmaz) is {format_value(net)}, a net {role} of shocks")
-    if not parts:
-        return None
-    s = "; ".join(parts)
-    return s[0].upper() + s[1:] + "."
-
-
-def _verdict_counts(rs: ResultsSet) -> dict[str, int] | None:
-    nb = "05_claims_ledger"
-    v = rs.value(nb, "verdict_counts")
-    if isinstance(v, dict) and v:
-        return {str(k): int(n) for k, n in v.items() if n is not None}
-    t = rs.table(nb, "verdict_counts")
-    if t is None or "verdict" not in t.columns:
-        return None
-    ncol = next((c for c in t.columns if c in ("count", "n", "claims")), None)
-    if ncol is None:
-        return None
-    return {str(k): int(n) for k, n in zip(t["verdict"], t[ncol], strict=True) if n is not None}
-
-
-def _finding_claims(rs: ResultsSet) -> str | None:
-    counts = _verdict_counts(rs)
-    if not counts:
-        return None
-    total = sum(counts.values())
-    conf, diff = counts.get("confirmed", 0), counts.get("differs", 0)
-    rest = total - conf - diff
-    s = (f"Of {fmt.num(total, 0)} press claims checked against filings and prices, {fmt.num(conf, 0)} "
-         f"{'is' if conf == 1 else 'are'} confirmed and {fmt.num(diff, 0)} {'differs' if diff == 1 else 'differ'}")
-    if rest:
-        s += f"; {fmt.num(rest, 0)} could be verified only in part or not at all"
-    return s + "."
-
-
-FINDINGS: tuple[Callable[[ResultsSet], str | None], ...] = (
-    _finding_overview, _finding_unit_economics, _finding_backlog, _finding_concentration,
-    _finding_contagion, _finding_claims,
-)
-
-
-def key_findings(rs: ResultsSet) -> list[str]:
-    """One sentence per finding whose inputs exist (at most six), in section order."""
+def recorded_verdicts(rs: ResultsSet) -> list:
+    """Every `Verdict` recorded by the sections of this build, in `QUESTIONS` order."""
     out = []
-    for f in FINDINGS:
-        s = f(rs)  # None when its inputs are absent; a malformed results file is a bug and raises
-        if s:
-            out.append(s)
-    return out[:6]
+    for key, (section, _question) in QUESTIONS.items():
+        v = rs.verdict(section, key)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def thesis_verdicts(rs: ResultsSet, limit: int = THESIS_MAX) -> list:
+    """The verdicts the front page prints, in `QUESTIONS` order.
+
+    Rule: all recorded verdicts when there are at most `limit`; otherwise one per section first
+    (sections in `QUESTIONS` order; within a section its first conclusive verdict in `QUESTIONS`
+    order, else its first), then, while slots remain, the other verdicts in `QUESTIONS` order.
+    So every section with a verdict speaks on the front page before any speaks twice.
+    """
+    vs = recorded_verdicts(rs)
+    if len(vs) <= limit:
+        return vs
+    chosen: list = []
+    for section in dict.fromkeys(v.section for v in vs):
+        mine = [v for v in vs if v.section == section]
+        lead = next((v for v in mine if v.conclusive), mine[0])
+        if len(chosen) < limit:
+            chosen.append(lead)
+    for v in vs:
+        if len(chosen) >= limit:
+            break
+        if v not in chosen:
+            chosen.append(v)
+    order = list(QUESTIONS)
+    return sorted(chosen, key=lambda v: order.index(v.key))
+
+
+def thesis(rs: ResultsSet) -> list[str]:
+    """The thesis sentences (verdict sentences, word for word)."""
+    return [v.sentence for v in thesis_verdicts(rs)]
 
 
 # ----------------------------------------------------------------------------- key figures
 
+def _figure_text(value, unit: str, rounding: float = 0.0) -> str:
+    """A key figure in its unit, at the precision of its source ('about $104bn' when rounded)."""
+    if not rounding:
+        return format_value({"value": value, "unit": unit})
+    style = {"usd_m": "usd_bn" if abs(value) >= 10_000 else "usd_m", "fraction": "pct", "ratio": "ratio",
+             "years": "years"}.get(unit, "num")
+    return fmt.about(value, rounding, style)
+
+
 def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhibit | None:
     """Key-figures table: the `key_figures` results tables of the notebooks (columns label, period,
-    value, unit, source_kind, confidence, sources, derived), concatenated in section order, each
-    figure with its own provenance. None when no notebook of this build writes one."""
+    value, unit, source_kind, confidence, sources, derived, and optionally rounding: the precision
+    of an approximate figure), concatenated in section order. Each row is the latest quarter that
+    figure exists for and says so in the Period column ('(derived)' when it is computed from other
+    figures, e.g. debt summed from its components). None when no notebook writes one."""
     rows, ids = [], []
-    for stem in SECTIONS:  # every notebook's `key_figures` table, in section order
+    for stem in SECTIONS:
         t = rs.table(stem, "key_figures")
         if t is not None and {"label", "value", "unit"} <= set(t.columns):
             for r in t.to_dict("records"):
-                srcs = [s for s in re.split(r"[;, ]+", str(r.get("sources") or "")) if s]
+                srcs = [x for x in re.split(r"[;, ]+", str(r.get("sources") or "")) if x]
                 ids += srcs
                 period = (r.get("period") or fmt.NA) + (" (derived)" if r.get("derived") else "")
-                rows.append({"Figure": r["label"], "Period": period,
-                             "Value": format_value({"value": r["value"], "unit": r["unit"]}),
+                rounding = r.get("rounding") or 0.0
+                rows.append({"Figure": r["label"], "Period": period, "Value": _figure_text(r["value"], r["unit"], rounding),
                              "Source kind": str(r.get("source_kind") or fmt.NA).replace("_", " "),
                              "Confidence": r.get("confidence") or fmt.NA, "Sources": ", ".join(srcs) or fmt.NA})
     if not rows:
         return None
     df = pd.DataFrame(rows)
-    ex = exhibits.table(df, title="Key figures of the latest reported quarter", source=exhibits.sources_line(ids, registry)
-                        or "results files of this build",
-                        notes="Confidence: high = read in the filing or press release itself; medium = transcript or a "
+    periods = sorted({r["Period"].split(" ")[0] for r in rows if r["Period"] != fmt.NA})
+    title = ("Key figures, each at the latest quarter it is reported for"
+             + (f" ({periods[0]} to {periods[-1]})" if len(periods) > 1 else f" ({periods[0]})" if periods else ""))
+    ex = exhibits.table(df, title=title, source=exhibits.sources_line(ids, registry) or "results files of this build",
+                        notes="Period: the quarter (or fiscal period) of each figure; a figure not reported for a later "
+                              "quarter stays at its own. Derived: computed here from reported figures (a debt total "
+                              "summed from its components, a ratio). 'about': the source gives the figure as approximate. "
+                              "Confidence: high = read in the filing or press release itself; medium = transcript or a "
                               "secondary document quoting a filing; low = news or aggregators.")
     ex.data["table"]["align"] = ["l", "l", "r", "l", "l", "l"]
     return ex
@@ -385,12 +244,16 @@ def title_block_cell(fields: list[tuple[str, str]]) -> nbformat.NotebookNode:
     return _display_cell({"text/html": h, TYPST_MIME: t}, ["front"])
 
 
-def summary_cell(findings: list[str]) -> nbformat.NotebookNode | None:
-    if not findings:
+THESIS_TITLE = "Thesis"
+
+
+def summary_cell(sentences: list[str], title: str = THESIS_TITLE) -> nbformat.NotebookNode | None:
+    """The front-page box (the thesis): one item per sentence, word for word."""
+    if not sentences:
         return None
-    h = ('<aside class="summary-box"><p class="box-title">Key findings</p><ul>'
-         + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul></aside>")
-    t = f"#summary-box(items: {typst_array(typst_str(f) for f in findings)})"
+    h = (f'<aside class="summary-box"><p class="box-title">{html.escape(title)}</p><ul>'
+         + "".join(f"<li>{html.escape(f)}</li>" for f in sentences) + "</ul></aside>")
+    t = f"#summary-box(title: {typst_str(title)}, items: {typst_array(typst_str(f) for f in sentences)})"
     return _display_cell({"text/html": h, TYPST_MIME: t}, ["front"])
 
 
@@ -405,10 +268,10 @@ def _exhibit_cell(ex: exhibits.Exhibit) -> nbformat.NotebookNode:
 
 
 def front_cells(results_dir: Path | None, params: dict, meta: dict, registry: pd.DataFrame | None) -> list:
-    """Title block, key findings, contents placeholder, key-figures table."""
+    """Title block, thesis, contents placeholder, key-figures table."""
     rs = ResultsSet(results_dir)
     cells = [title_block_cell(title_fields(rs, meta, registry, params))]
-    s = summary_cell(key_findings(rs))
+    s = summary_cell(thesis(rs))
     if s is not None:
         cells.append(s)
     cells.append(toc_cell())
@@ -447,7 +310,12 @@ METHODS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("04_sector_contagion",),
      "**Event study.** Abnormal returns are returns less market-model predictions estimated on a window "
      "before each event, cumulated over the event window: MacKinlay, A. C. (1997), \"Event Studies in "
-     "Economics and Finance\", *Journal of Economic Literature* 35(1), 13-39."),
+     "Economics and Finance\", *Journal of Economic Literature* 35(1), 13-39. The estimation window leaves out "
+     "every other event's days and a new listing's first weeks; a stock with too few clean days is fitted on a "
+     "short window or measured against the market, flagged. Each CAR is shown beside the raw compounded return "
+     "and a zero-alpha CAR (beta estimated, no drift), so a trend fitted on the weeks before cannot make a CAR. "
+     "Events whose windows share trading days form one cluster, and only one event per cluster enters pooled "
+     "statistics, so no return day is counted twice."),
     (("04_sector_contagion",),
      "**Standardised abnormal returns.** Each abnormal return is divided by its estimation-window standard "
      "deviation, adjusted for the forecast error: Patell, J. M. (1976), \"Corporate Forecasts of Earnings "
@@ -468,15 +336,24 @@ METHODS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("04_sector_contagion",),
      "**Contagion or interdependence.** Correlations rise mechanically when the source becomes more "
      "volatile; the crisis-window correlation is adjusted for the rise in the source's variance before it "
-     "is compared with the tranquil window (one-sided Fisher z test): Forbes, K. J. and R. Rigobon (2002), "
-     "\"No Contagion, Only Interdependence: Measuring Stock Market Comovements\", *Journal of Finance* "
-     "57(5), 2223-2261."),
+     "is compared with the tranquil window: Forbes, K. J. and R. Rigobon (2002), \"No Contagion, Only "
+     "Interdependence: Measuring Stock Market Comovements\", *Journal of Finance* 57(5), 2223-2261. Crisis "
+     "windows follow a stated rule from the dated events (a large fall of the source on its own news), never "
+     "chosen dates. The adjusted correlation is tested by a bootstrap under the null of an unchanged link, "
+     "whose size and power are checked by simulation at the note's window sizes; where the source was calmer "
+     "in the crisis than before, the adjustment does not apply and the verdict is \"not applicable\"."),
+    (("04_sector_contagion",),
+     "**Many peers at once.** Where a test is repeated for every peer, the p-values are adjusted to control "
+     "the false discovery rate: Benjamini, Y. and Y. Hochberg (1995), \"Controlling the False Discovery Rate: "
+     "A Practical and Powerful Approach to Multiple Testing\", *Journal of the Royal Statistical Society B* "
+     "57(1), 289-300."),
     (("04_sector_contagion",),
      "**Connectedness.** Spillovers are the shares of each stock's forecast-error variance explained by "
      "shocks to the others, from a vector autoregression, in total, directional (to, from) and net form, "
      "static and on rolling windows: Diebold, F. X. and K. Yilmaz (2012), \"Better to Give than to "
      "Receive: Predictive Directional Measurement of Volatility Spillovers\", *International Journal of "
-     "Forecasting* 28(1), 57-66."),
+     "Forecasting* 28(1), 57-66. Each rolling window uses every stock that trades through it. The code "
+     "reproduces the paper's Table 2 within its published rounding (a golden test of the build)."),
     (("04_sector_contagion",),
      "**Generalized variance decomposition.** The decomposition does not depend on the ordering of the "
      "variables: Pesaran, H. H. and Y. Shin (1998), \"Generalized Impulse Response Analysis in Linear "
@@ -553,7 +430,7 @@ def reproducibility_cells(meta: dict) -> list:
 def disclosures_cells(params: dict) -> list:
     common = (params or {}).get("common", params or {})
     rating = common.get("rating")
-    stance = (f"The author's rating, set by the `rating` parameter of this build, is **{rating}**."
+    stance = (f"The author's rating, set by the `rating` parameter of this build, is **{fmt.text(rating)}**."
               if rating else "It carries no rating, price target or recommendation, and the author holds no position in the securities discussed.")
     text = ("## Disclosures\n\n"
             "This note is independent research built from public filings, press releases and market prices. "

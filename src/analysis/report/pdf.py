@@ -9,13 +9,22 @@ control over running headers, page x of y and tables that repeat their header ac
 
 Route: the merged, cleaned notebook (see `note.py`) becomes one Pandoc-markdown string
 (markdown cells and `text/markdown` outputs as they are; exhibits from their EXHIBIT_MIME JSON
-and front-page blocks from TYPST_MIME as ```{=typst} raw blocks), converted to Typst once by the
-pandoc binary of `pypandoc-binary`, wrapped in `templates/typst/note.typ`, compiled in memory.
+and front-page blocks from TYPST_MIME as Typst written by our own code), converted to Typst once
+by the pandoc binary of `pypandoc-binary`, wrapped in `templates/typst/note.typ`, compiled in
+memory.
+
+Markdown may carry data text, so Pandoc must never see live Typst in it: the reader's format
+has no raw blocks (`-raw_attribute`, `-raw_html`, `-raw_tex`) and no citations (`@name` would
+be a Typst reference); our own Typst goes in as placeholder paragraphs that are swapped back
+after the conversion; and a Lua filter (`templates/pandoc/text_only.lua`) turns images and
+links to anything outside the note into their literal markdown, so the PDF never fetches a file
+or carries an external link because of data text (`fmt.text` escapes it in the first place).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import shutil
 import warnings
@@ -27,7 +36,9 @@ from .exhibits import EXHIBIT_MIME
 TYPST_MIME = "text/vnd.crwv.typst"
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "typst"
-PANDOC_FORMAT = "markdown-tex_math_dollars-raw_tex-implicit_figures-raw_html"
+PANDOC_FORMAT = ("markdown-tex_math_dollars-raw_tex-implicit_figures-raw_html-raw_attribute"
+                 "-citations")
+TEXT_ONLY_FILTER = Path(__file__).parent / "templates" / "pandoc" / "text_only.lua"
 
 
 def font_paths() -> list[str]:
@@ -139,12 +150,18 @@ def exhibit_typst(d: dict, figure_path: str | None = None) -> str:
     return f"#exhibit-figure({common}, path: {typst_str(figure_path)})"
 
 
-def _raw(typ: str) -> str:
-    return f"```{{=typst}}\n{typ}\n```"
+class _Raw(str):
+    """Typst written by our own code (exhibits, front-page blocks, figure calls)."""
 
 
-def notebook_markdown(nb, work_dir: Path) -> str:
-    """The cleaned, numbered notebook as one Pandoc-markdown string; figures written to work_dir."""
+def _raw(typ: str) -> _Raw:
+    return _Raw(typ)
+
+
+def notebook_markdown(nb, work_dir: Path) -> tuple[str, dict[str, str]]:
+    """The cleaned, numbered notebook as one Pandoc-markdown string, and the Typst blocks our
+    own code wrote, each standing in the markdown as a placeholder paragraph {token: typst}.
+    Figures are written to work_dir."""
     parts: list[str] = []
     nfig = 0
     for cell in nb.cells:
@@ -181,14 +198,45 @@ def notebook_markdown(nb, work_dir: Path) -> str:
                 # no PDF form for bare HTML (e.g. a DataFrame repr): notebooks display exhibits instead
                 warnings.warn(f"PDF: an HTML-only output of cell {cell.get('id', '?')} is left out; "
                               "display it with analysis.report.exhibits", stacklevel=2)
-    return "\n\n".join(p.strip("\n") for p in parts if p and p.strip()) + "\n"
+    kept = [(isinstance(p, _Raw), p.strip("\n")) for p in parts if p and p.strip()]
+    # the token names a hash of the whole content, so no text in it can spell a token
+    nonce = hashlib.sha256("\x00".join(t for _, t in kept).encode("utf-8")).hexdigest()[:16]
+    raws: dict[str, str] = {}
+    out = []
+    for i, (raw, text) in enumerate(kept):
+        if raw:
+            token = f"CRWVRAW{nonce}N{i:04d}"
+            raws[token] = text
+            text = token
+        out.append(text)
+    return "\n\n".join(out) + "\n", raws
 
 
-def markdown_to_typst(md: str) -> str:
-    """Pandoc markdown -> Typst body (pandoc from pypandoc-binary; no template, no network)."""
+class UnsafeMarkupError(ValueError):
+    """The Typst body would not be what the note's own code wrote (a placeholder lost or
+    duplicated)."""
+
+
+def markdown_to_typst(md: str, raws: dict[str, str] | None = None) -> str:
+    """Pandoc markdown -> Typst body (pandoc from pypandoc-binary; no template, no network);
+    placeholders swapped for the Typst blocks in `raws` (see `notebook_markdown`)."""
     import pypandoc
 
-    return pypandoc.convert_text(md, "typst", format=PANDOC_FORMAT, extra_args=["--wrap=none"])
+    body = pypandoc.convert_text(md, "typst", format=PANDOC_FORMAT, filters=[str(TEXT_ONLY_FILTER)],
+                                 extra_args=["--wrap=none"])
+    if not raws:
+        return body
+    lines = body.split("\n")
+    seen = {t: 0 for t in raws}
+    for i, line in enumerate(lines):
+        if line.strip() in raws:
+            seen[line.strip()] += 1
+            lines[i] = raws[line.strip()]
+    bad = [t for t, n in seen.items() if n != 1]
+    if bad:
+        raise UnsafeMarkupError(f"{len(bad)} of the note's own Typst blocks did not come through "
+                                "Pandoc exactly once")
+    return "\n".join(lines)
 
 
 def render_pdf(nb, work_dir: Path, doc: dict) -> bytes:
@@ -203,7 +251,7 @@ def render_pdf(nb, work_dir: Path, doc: dict) -> bytes:
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True)
     shutil.copyfile(TEMPLATE_DIR / "note.typ", work_dir / "note.typ")
-    body = markdown_to_typst(notebook_markdown(nb, work_dir))
+    body = markdown_to_typst(*notebook_markdown(nb, work_dir))
     main = (
         '#import "note.typ": *\n'
         f"#show: note.with(title: {typst_str(doc['title'])}, short-title: {typst_str(doc['short_title'])}, "

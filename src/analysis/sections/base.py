@@ -17,6 +17,7 @@ the order asked; asking for an unknown name is an error that lists the known one
 from __future__ import annotations
 
 from .. import results as _results
+from ..report import fmt
 from ..verdicts import Verdict
 
 
@@ -49,7 +50,7 @@ class Section:
     def verdict(self, v: Verdict) -> Verdict:
         """Record a verdict; it is also a display item (its sentence) named `verdict:<key>`."""
         self.results.verdict(v)
-        self.items[f"verdict:{v.key}"] = Markdown(v.sentence)
+        self.items[f"verdict:{v.key}"] = Markdown(fmt.text(v.sentence))  # a plain-text sentence
         return v
 
     # ---- display items
@@ -57,19 +58,23 @@ class Section:
         self.items[name] = Markdown(markdown)
 
     def exhibit(self, name: str, ex) -> None:
+        """A table or figure (or a list of them, shown in order) as item `name`."""
         self.items[name] = ex
 
     def names(self) -> list[str]:
         return list(self.items)
 
     def show(self, *names: str) -> None:
-        """Display the named items in order (Exhibits and Markdown both carry their own repr)."""
+        """Display the named items in order (Exhibits and Markdown both carry their own repr; an
+        item that is a list, e.g. one table per outlet, displays each of its elements)."""
         from IPython.display import display
 
         for n in names:
             if n not in self.items:
                 raise KeyError(f"{self.notebook}: no item {n!r} to show; items: {', '.join(self.items)}")
-            display(self.items[n])
+            item = self.items[n]
+            for x in item if isinstance(item, list) else [item]:
+                display(x)
 
     def write(self, results_dir=None):
         """Write the results file (`None`: a scratch folder, never a build's results)."""

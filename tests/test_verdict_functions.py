@@ -1,0 +1,176 @@
+"""Verdict functions of sections 01-03 on CONSTRUCTED inputs whose answer is known by
+construction (each case says why), plus their reading of the real data.
+
+The synthetic panels and tables below are made up to put each answer on either side of its
+threshold; none of it is data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import backlog as B
+from analysis import concentration as C
+from analysis import fundamentals as F
+from analysis import unit_economics as U
+from analysis.data import load_fundamentals
+from analysis.verdicts import NO_CONCLUSION
+
+
+def _ratios(rows: dict) -> pd.DataFrame:
+    """A ratio table with the columns the verdicts read: {quarter: {column: value}}."""
+    cols = ["operating_margin", "effective_interest_rate", "margin_to_interest_rate", "interest_coverage",
+            "ebitda_interest_coverage"]
+    df = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=cols).astype(float)
+    df["margin_to_interest_rate"] = df["operating_margin"] / df["effective_interest_rate"]
+    df["effective_rate_basis"] = ["principal" if pd.notna(x) else None for x in df["effective_interest_rate"]]
+    df.index.name = "quarter"
+    return df
+
+
+# ---- margin against the cost of debt (Luria) ------------------------------------------------------
+
+@pytest.mark.parametrize("margin, rate, answer", [
+    (0.04, 0.10, "holds"),          # 0.4 of the rate: below half
+    (-0.02, 0.10, "holds"),         # a negative margin is below any positive rate
+    (0.07, 0.10, "holds in part"),  # 0.7 of the rate: below, not below half
+    (0.12, 0.10, "does not hold"),  # above the rate
+])
+def test_luria_answer_follows_margin_over_rate(margin, rate, answer):
+    r = _ratios({"2025Q3": {"operating_margin": margin, "effective_interest_rate": rate,
+                            "interest_coverage": 0.2, "ebitda_interest_coverage": 2.5}})
+    v = U.luria_verdict(r)
+    assert v.answer == answer and v.period == "2025Q3" and v.key == "margin_vs_cost_of_debt"
+    assert "2025Q3" in v.sentence and "2.5x" in v.sentence and f"{100 * rate:.1f}%" in v.sentence
+
+
+def test_luria_uses_the_latest_quarter_with_both_and_says_so():
+    # 2026Q1 has a margin but no rate: the test quarter is 2025Q4, and the sentence says why
+    r = _ratios({"2025Q3": {"operating_margin": 0.09, "effective_interest_rate": 0.10},
+                 "2025Q4": {"operating_margin": 0.02, "effective_interest_rate": 0.10, "interest_coverage": -0.1,
+                            "ebitda_interest_coverage": 2.0},
+                 "2026Q1": {"operating_margin": 0.20}})
+    v = U.luria_verdict(r)
+    assert v.period == "2025Q4" and "latest quarter with debt at both quarter ends" in v.sentence
+    assert v.evidence["quarters_below"] == 1 and v.evidence["quarters_with_rate"] == 2
+    assert "did not cover it at all" in v.sentence  # negative operating coverage
+
+
+def test_luria_not_measurable_without_a_rate():
+    v = U.luria_verdict(_ratios({"2025Q3": {"operating_margin": 0.04}}))
+    assert v.answer in NO_CONCLUSION and v.period is None
+
+
+# ---- depreciation life (Chanos) -------------------------------------------------------------------
+
+def _sens(margins_by_quarter: dict, be: dict) -> pd.DataFrame:
+    rows = [{"quarter": q, **{f"margin_{L:g}y": m for L, m in ms.items()}, "break_even_life": be[q],
+             "derived": False, "reason": None} for q, ms in margins_by_quarter.items()]
+    return pd.DataFrame(rows)
+
+
+CHANGE = {"previous": 5.0, "current": 6.0, "effective": pd.Timestamp("2023-01-01"), "sources": ["X"], "undated": False}
+
+
+@pytest.mark.parametrize("m6, m5, answer", [
+    (0.04, -0.05, "all of it"),           # a profit at six years, a loss at five
+    (0.15, 0.06, "part of it"),           # a profit at both
+    (-0.02, -0.13, "loss at either life"),
+])
+def test_depreciation_answer_follows_the_sign_at_each_life(m6, m5, answer):
+    sw = _sens({"2026Q2": {6: m6, 5: m5, 4: m5 - 0.1}}, {"2026Q2": 5.5})
+    v = U.depreciation_verdict(sw, 6, CHANGE)
+    assert v.answer == answer and v.evidence["compare_life"] == 5
+    assert "five years until 2023" in v.sentence  # the 2023 change is stated from the data
+
+
+def test_depreciation_loss_quarter_adds_the_latest_profitable_quarter():
+    sw = _sens({"2025Q3": {6: 0.038, 5: -0.054}, "2026Q2": {6: -0.019, 5: -0.127}},
+               {"2025Q3": 5.5, "2026Q2": 6.2})
+    v = U.depreciation_verdict(sw, 6, CHANGE)
+    assert v.period == "2026Q2" and "in 2025Q3, the latest quarter with an operating profit" in v.sentence
+    assert "10.8 pp lower" in v.sentence  # -1.9% vs -12.7%: a gap in percentage points
+
+
+def test_depreciation_without_history_compares_with_the_next_shorter_tested_life():
+    sw = _sens({"2025Q3": {6: 0.04, 5: -0.05, 4: -0.2}}, {"2025Q3": 5.5})
+    v = U.depreciation_verdict(sw, 6, None)
+    assert v.evidence["compare_life"] == 5 and "until" not in v.sentence
+
+
+def test_life_change_from_the_data():
+    # data/fundamentals.csv: 5 years for FY2022, 6 from FY2023 (10-K quotes via PHYS and RR)
+    ch = U.life_change(U.useful_life_history(load_fundamentals()))
+    assert (ch["previous"], ch["current"]) == (5, 6) and ch["effective"] == pd.Timestamp("2023-01-01")
+    assert U.life_change(U.useful_life_history(load_fundamentals("2025-11-10"))) is None  # undated rows
+
+
+# ---- backlog conversion ---------------------------------------------------------------------------
+
+def _cd(balance, share, revenue_q, quarter="2026Q2"):
+    return {"quarter": quarter, "basis": "rpo", "measure": "RPO", "balance": balance, "balance_unit": 0.0,
+            "share_24m": share, "due_24m": share * balance, "due_per_year": share * balance / 2,
+            "run_rate": 4 * revenue_q, "coverage_years": balance / (4 * revenue_q),
+            "due_to_run_rate": share * balance / 2 / (4 * revenue_q), "sources": ["X"], "confidence": "high"}
+
+
+def test_conversion_answer_compares_the_24_month_amount_with_the_run_rate():
+    # 40% of 100,000 over two years = 20,000 a year against a run rate of 4 x 2,500 = 10,000: 2.0x
+    v = B.conversion_verdict(_cd(100_000, 0.40, 2_500))
+    assert v.answer == "needs faster delivery" and "10.0 years" in v.sentence and "2.0x" in v.sentence
+    # 10% of 100,000 = 5,000 a year against 10,000: within the run rate
+    assert B.conversion_verdict(_cd(100_000, 0.10, 2_500)).answer == "within the run rate"
+    assert B.conversion_verdict(None).answer in NO_CONCLUSION
+
+
+def test_conversion_names_both_quarters_when_the_timing_is_older():
+    rf = pd.DataFrame({"quarter": ["2025Q3"], "backlog": [55_600.0], "coverage_years": [10.2], "book_to_bill": [np.nan],
+                       "backlog_unit": [0.0], "coverage_unit": [0.0]})
+    v = B.conversion_verdict(_cd(14_700, 0.58, 981.6, quarter="2025Q1"), rf)
+    assert "The 2025Q3 revenue backlog" in v.sentence and "the latest, for 2025Q1" in v.sentence
+
+
+def test_coverage_and_due_real_2026q2():
+    # Q2-26 10-Q quoted by PHYS: RPO $103.7bn, 41% within 24 months; revenue 2026Q2 2,575 (PHYS)
+    fund = load_fundamentals()
+    cd = B.coverage_and_due(B.backlog_panel(fund), B.revenue_frame(F.quarterly_panel(fund)))
+    assert (cd["quarter"], cd["basis"]) == ("2026Q2", "rpo")
+    assert cd["due_per_year"] == pytest.approx(0.41 * 103_700 / 2)
+    assert cd["due_to_run_rate"] == pytest.approx(0.41 * 103_700 / 2 / (4 * 2_575))
+
+
+# ---- customer concentration -------------------------------------------------------------------------
+
+def _hhi(lower, upper, top1, period="2026Q2"):
+    return pd.DataFrame([{"period": period, "basis": "quarterly", "period_end": pd.Timestamp("2026-06-30"),
+                          "hhi_lower": lower, "hhi_upper": upper, "top1_share": top1}])
+
+
+@pytest.mark.parametrize("lower, answer", [(2100.0, "highly concentrated"), (1200.0, "moderately concentrated"),
+                                           (600.0, "unconcentrated")])
+def test_concentration_answer_is_the_guidelines_band_of_the_lower_bound(lower, answer):
+    v = C.concentration_verdict(_hhi(lower, 5000.0, 0.3))
+    assert v.answer == answer and "2026Q2" in v.sentence
+
+
+def test_concentration_names_the_customer_only_when_disclosed():
+    sh = pd.DataFrame({"period": ["2026Q2", "2026Q2"], "customer": ["Microsoft", "Customer B"], "share": [0.6, 0.2]})
+    assert "Microsoft" in C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh).sentence
+    sh2 = sh.assign(customer=["Customer A", "Customer B"])
+    assert "Customer A" not in C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh2).sentence
+
+
+def test_conversion_adds_the_guidance_change_of_the_latest_results():
+    # FY2025 revenue guidance 5,150-5,350 (2025-08-12, USSA) cut to 5,050-5,150 with the Q3-25 results
+    # (2025-11-10, TR_25Q3): the as-of-2025-11-10 verdict says so
+    fund = load_fundamentals("2025-11-10")
+    panel = B.backlog_panel(fund)
+    rev = B.revenue_frame(F.quarterly_panel(fund))
+    v = B.conversion_verdict(B.coverage_and_due(panel, rev), B.rollforward(panel, rev), B.guidance_history(fund))
+    assert "with the 2025Q3 results the FY2025 revenue guidance was cut to $5.05bn-$5.15bn from $5.15bn-$5.35bn" in v.sentence
+    assert v.evidence["guidance_change"] == "cut" and v.evidence["guidance_mid_change"] == pytest.approx(-150)
+    # a guidance date that changes no fiscal-year range adds nothing
+    g = B.guidance_history(load_fundamentals("2025-08-13"))
+    assert B.latest_guidance_change(g[g["period"] == "2025Q3"]) is None
