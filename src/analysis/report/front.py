@@ -187,7 +187,7 @@ def key_figures(rs: ResultsSet, registry: pd.DataFrame | None) -> exhibits.Exhib
     periods = sorted({r["Period"].split(" ")[0] for r in rows if r["Period"] != fmt.NA})
     title = ("Key figures, each at the latest quarter it is reported for"
              + (f" ({periods[0]} to {periods[-1]})" if len(periods) > 1 else f" ({periods[0]})" if periods else ""))
-    ex = exhibits.table(df, title=title, source=exhibits.sources_line(ids, registry) or "results files of this build",
+    ex = exhibits.table(df, title=title, source=exhibits.sources_line(ids, registry) or "the results files of the sections",
                         notes="Period: the quarter (or fiscal period) of each figure; a figure not reported for a later "
                               "quarter stays at its own. Derived: computed here from reported figures (a debt total "
                               "summed from its components, a ratio). 'about': the source gives the figure as approximate. "
@@ -387,8 +387,8 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
                       else fmt.date(reg.at[s, "date"])),
              "Title": str(reg.at[s, "title"])} for s in sorted(ids)]
     text = ("## Data and sources\n\nFigures in tables and charts cite their sources by id in the source lines. "
-            + ("The table below lists the entries of the source registry (data/sources.csv) cited by this build's "
-               "results and exhibits; the full registry, with a locator for every document, is in the data folder."
+            + ("The table below lists the entries of the source registry (data/sources.csv) cited in this note's "
+               "figures, tables and charts; the full registry, with a locator for every document, is in the data folder."
                if rows else "The source registry (data/sources.csv) gives a locator for every document."))
     prices = [s.split(":", 1)[1] for s in other if s.startswith("prices:")]
     if prices:

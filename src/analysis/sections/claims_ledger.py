@@ -187,7 +187,7 @@ def _ledger_table(c) -> list:
                       "Sources": ["" if _na(s) else s for s in rows["sources"]]})
     spans = C.adj_close_only_spans(c["data"].prices)
     adj = ("; ".join(f"{r.ticker} {fmt.date(r.start)} to {fmt.date(r.end)}" for r in spans.itertuples())
-           if len(spans) else "none in this build")
+           if len(spans) else "none")
     k = counts.set_index("verdict")["checks"].to_dict()
     n = len(checks)
     return [Markdown("### Every check"), exhibits.table(

@@ -281,7 +281,7 @@ def _events_text(c) -> str:
 def _backlog_items(c) -> None:
     sec, bshares, btop, statements, undated = (c[k] for k in ("sec", "bshares", "btop", "statements", "undated"))
     if bshares.empty:
-        sec.text("backlog_table", "No named contract is dated on or before a quarter with a revenue-backlog figure in this build.")
+        sec.text("backlog_table", "No named contract is dated on or before a quarter with a revenue-backlog figure by the note's date.")
         sec.text("backlog_text", "")
         return
     piv = bshares.pivot(index="quarter", columns="counterparty", values="share")
@@ -328,7 +328,7 @@ def _backlog_items(c) -> None:
 def _scenario_items(c) -> None:
     sec, scen = c["sec"], c["scen"]
     if scen.reason:
-        sec.text("scenario_text", f"The exposure scenario for {c['customer']} cannot be computed in this build: {scen.reason}.")
+        sec.text("scenario_text", f"The exposure scenario for {c['customer']} cannot be computed: {scen.reason}.")
         sec.text("scenario_inputs", "")
         sec.text("scenario_table", "")
         return

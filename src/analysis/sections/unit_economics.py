@@ -168,7 +168,7 @@ def _record(c) -> None:
 def _summary(panel, ratios, latest) -> str:
     v = panel.values
     if latest is None:
-        return "No quarter in this build has both revenue and operating income, so the unit economics cannot be measured."
+        return "No quarter reported by the note's date has both revenue and operating income, so the unit economics cannot be measured."
     om, cov, ecov = (ratios.at[latest, k] for k in ("operating_margin", "interest_coverage", "ebitda_interest_coverage"))
     ida = ratios.at[latest, "interest_and_da_to_revenue"]
     ida_txt = (f"Interest and depreciation together took {fmt.pct(ida)} of revenue." if not np.isnan(ida) else
@@ -259,7 +259,7 @@ def _margin_chart(panel, ratios, registry):
         title = (f"In {lq} the operating margin ({fmt.pct(om[lq])}) was {rel} the effective interest rate "
                  f"({fmt.pct(er[lq])}); it was below half the rate in {n_below} of {n_rate} quarters with a rate")
     else:
-        title = "No quarter in this build has both an operating margin and an effective interest rate"
+        title = "No quarter reported by the note's date has both an operating margin and an effective interest rate"
     no_rate = [q for q in qs if np.isnan(er.loc[q])]
     return exhibits.figure(
         fig, title=title,
@@ -314,7 +314,7 @@ def _depreciation_table(c):
         title = (f"Every quarter with D&A had an operating loss at the reported {fmt.num(life, 0)}-year life; a shorter "
                  f"life deepens it")
     else:
-        title = "No quarter in this build has operating income and D&A to restate"
+        title = "No quarter reported by the note's date has operating income and D&A to restate"
     h, ch = c["history"], c["change"]
     if ch:
         life_note = (f"The data record the useful life of computing equipment as {fmt.num(ch['previous'], 0)} years until "
