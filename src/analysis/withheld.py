@@ -21,6 +21,7 @@ from .data import (
 )
 from .data.rules import period_bounds
 from .labels import measure_label, metric_label
+from .report import fmt
 
 REASON_LATER = "later document"
 REASON_UNDATED = "undated document"
@@ -110,8 +111,8 @@ def _periods(ps) -> str:
 
 
 def withheld_sentence(withheld: pd.DataFrame, as_of) -> str | None:
-    """The data section's paragraph naming each withheld figure and why (markdown), or None when
-    nothing is withheld. Names periods and the as-of date only: no value, no later date, no id of
+    """The data section's paragraph naming each withheld figure and why (markdown, data text
+    escaped), or None when nothing is withheld. Names periods and the as-of date only: no value, no later date, no id of
     a later document."""
     if withheld is None or withheld.empty:
         return None
@@ -126,7 +127,7 @@ def withheld_sentence(withheld: pd.DataFrame, as_of) -> str | None:
         items = []
         for figure, g in sub.groupby("figure", sort=False):
             per = _periods(g["period"])
-            items.append(f"{figure} ({per})" if per else figure)
+            items.append(f"{fmt.text(figure)} ({per})" if per else fmt.text(figure))
         n = len(sub)
         parts.append(f"{n} figure{'s' if n != 1 else ''} public by {day} {'are' if n != 1 else 'is'} left out "
                      f"because {why}: " + "; ".join(items) + ".")

@@ -267,10 +267,47 @@ def _exhibit_cell(ex: exhibits.Exhibit) -> nbformat.NotebookNode:
     return _display_cell(ex._repr_mimebundle_())
 
 
+# ----------------------------------------------------------------------------- what was new
+
+NEWS_SECTION = "00_overview"
+_SOURCE_IDS = re.compile(r"\[([A-Za-z0-9_, ]+)\]")
+
+
+def news(rs: ResultsSet) -> list[str]:
+    """What was new on the as-of date: the overview's generated sentences (`analysis.news`), in
+    order (latest results against their guidance, guidance changes, events, the share price)."""
+    t = rs.table(NEWS_SECTION, "whats_new")
+    return [] if t is None else [str(x) for x in t["sentence"]]
+
+
+def news_title(rs: ResultsSet) -> str:
+    """'What was new on the evening of 2025-11-10' on a results day, else what is new since the
+    latest results."""
+    day, results = rs.value(NEWS_SECTION, "whats_new_date"), rs.value(NEWS_SECTION, "whats_new_results_date")
+    if day and results and day == results:
+        return f"What was new on the evening of {fmt.date(day)}"
+    if results:
+        return f"What was new: the results of {fmt.date(results)} and since"
+    return "What was new"
+
+
+def news_source_ids(rs: ResultsSet) -> list[str]:
+    """Source ids the news sentences cite in brackets ('[PR_25Q3]'), for the sources table."""
+    ids: dict[str, None] = {}
+    for sentence in news(rs):
+        for m in _SOURCE_IDS.finditer(sentence):
+            for s in m.group(1).split(","):
+                ids.setdefault(s.strip())
+    return [s for s in ids if s]
+
+
 def front_cells(results_dir: Path | None, params: dict, meta: dict, registry: pd.DataFrame | None) -> list:
-    """Title block, thesis, contents placeholder, key-figures table."""
+    """Title block, what was new on the as-of date, thesis, contents placeholder, key-figures table."""
     rs = ResultsSet(results_dir)
     cells = [title_block_cell(title_fields(rs, meta, registry, params))]
+    lead = summary_cell(news(rs), news_title(rs))
+    if lead is not None:
+        cells.append(lead)
     s = summary_cell(thesis(rs))
     if s is not None:
         cells.append(s)
@@ -378,7 +415,7 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     """The registry rows cited by the results values and exhibit source lines of this build."""
     if registry is None:
         return []
-    cited = list(dict.fromkeys([*rs.sources(), *cited_extra]))
+    cited = list(dict.fromkeys([*rs.sources(), *cited_extra, *news_source_ids(rs)]))
     ids = [s for s in cited if s in set(registry["id"])]
     other = sorted({s for s in cited if s not in set(registry["id"])})
     reg = registry.set_index("id")
@@ -394,6 +431,9 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     if prices:
         text += (" Daily prices (" + ", ".join(prices) + ") come from data/prices/, whose PROVENANCE.md "
                  "records where each row came from.")
+    withheld = rs.value(NEWS_SECTION, "withheld_sentence")
+    if withheld:  # figures public on the as-of date but read only in a later document: said once, here
+        text += "\n\n" + withheld
     cells = [_md_cell(text)]
     if rows:
         df = pd.DataFrame(rows)
