@@ -110,7 +110,7 @@ class News:
     figures {metric: figure dict}, guided {low, high, published, source} or None, withheld).
     guidance: DataFrame of guidance and targets published since the previous results date
     (family, period, published, low, high, source, previous_low, previous_high,
-    previous_published, change: new|cut|raised|unchanged|narrowed|widened).
+    previous_published, previous_source, change: new|cut|raised|unchanged|narrowed|widened).
     events: DataFrame of events since the previous results date (event_id, announced, day0,
     kind, origin, label, ret_company, ret_origin, traded: day 0 on or before `as_of`).
     sentences: [(kind, sentence)] in reading order.
@@ -184,6 +184,7 @@ def _guidance(fund: pd.DataFrame, since: pd.Timestamp | None, cutoff: pd.Timesta
                          "previous_low": p["low"] if p is not None else math.nan,
                          "previous_high": p["high"] if p is not None else math.nan,
                          "previous_published": p["published"] if p is not None else pd.NaT,
+                         "previous_source": p["source"] if p is not None else None,
                          "change": _change(r.low, r.high, *(p[["low", "high"]] if p is not None else (math.nan,) * 2))})
     for metric in TARGETS:
         t = fund[(fund["metric"] == metric) & fund["published"].notna()]
@@ -196,9 +197,10 @@ def _guidance(fund: pd.DataFrame, since: pd.Timestamp | None, cutoff: pd.Timesta
                          "previous_low": p["value"] if p is not None else math.nan,
                          "previous_high": p["value"] if p is not None else math.nan,
                          "previous_published": p["published"] if p is not None else pd.NaT,
+                         "previous_source": p["source"] if p is not None else None,
                          "change": _change(r.value, r.value, *((p["value"],) * 2 if p is not None else (math.nan,) * 2))})
     cols = ["family", "period", "published", "low", "high", "source", "previous_low", "previous_high",
-            "previous_published", "change"]
+            "previous_published", "previous_source", "change"]
     df = pd.DataFrame(rows, columns=cols)
     if len(df):
         df = df.assign(_end=[period_bounds(p)[1] for p in df["period"]]).sort_values(
@@ -264,7 +266,7 @@ def _results_sentence(res: dict, name: str) -> str:
     return lead + ": " + "; ".join(parts) + "."
 
 
-def _guidance_phrase(r) -> str:
+def _guidance_phrase(r, cite: bool = True) -> str:
     if r.family in TARGETS:
         what = f"the {r.period[2:] if r.period.startswith('FY') else r.period} {metric_label(r.family)}"
         now, before = _mw(r.low), (_mw(r.previous_low) if pd.notna(r.previous_low) else None)
@@ -272,32 +274,56 @@ def _guidance_phrase(r) -> str:
         what = f"{r.period} {_FAMILY_NAMES.get(r.family, metric_label(r.family))} guidance"
         now = usd_range(r.low, r.high)
         before = usd_range(r.previous_low, r.previous_high) if pd.notna(r.previous_low) else None
-    src = _ids(r.source)
+    src = _ids(r.source) if cite else ""
     if r.change == "new":
         return f"{what} is {now}{src} (none earlier in the data)"
     if r.change == "unchanged":
         return f"{what} stays at {now}{src}"
     verb = {"cut": "was cut", "raised": "was raised", "narrowed": "was narrowed", "widened": "was widened"}[r.change]
-    return f"{what} {verb} to {now} from {before} (given {fmt.date(r.previous_published)}){src}"
+    return f"{what} {verb} to {now} from {before} (given {fmt.date(r.previous_published)}{_ids(r.previous_source)}){src}"
+
+
+def _new_phrase(day: pd.DataFrame, cite: bool = True) -> str:
+    """First guidance in the data, grouped by period: 'for 2026Q1, revenue $1.9bn-$2.0bn and capex
+    $6bn-$7bn [TR_25Q4]'."""
+    parts = []
+    for period, g in day.groupby("period", sort=False):
+        items = []
+        for r in g.itertuples():
+            if r.family in TARGETS:
+                items.append(f"a year-end {metric_label(r.family).replace('year-end ', '')} of {_mw(r.low)}")
+            else:
+                items.append(f"{_FAMILY_NAMES.get(r.family, metric_label(r.family))} {usd_range(r.low, r.high)}")
+        listed = ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
+        parts.append(f"for {period}, {listed}{_ids(*g['source']) if cite else ''}")
+    return "first guidance in the data " + "; ".join(parts)
 
 
 def _guidance_sentences(g: pd.DataFrame, results_day=None) -> list[str]:
-    """Per publication date: one sentence of changes (cuts and raises first, then first-time
-    guidance) and one of what stayed the same."""
+    """Per publication date: one sentence of changes (cuts and raises first, then first guidance,
+    grouped by period) and one of what stayed the same."""
     if g.empty:
         return []
-    order = {"cut": 0, "raised": 1, "narrowed": 2, "widened": 2, "new": 3, "unchanged": 4}
+    order = {"cut": 0, "raised": 1, "narrowed": 2, "widened": 2, "unchanged": 4}
     out = []
     for pub, day in g.groupby("published", sort=True):
         lead = (f"With the {fmt.date(pub)} results, " if results_day is not None and pub == results_day
                 else f"On {fmt.date(pub)}, ")
-        changed = day[day["change"] != "unchanged"].sort_values("change", key=lambda s: s.map(order), kind="stable")
+        changed = day[~day["change"].isin(["new", "unchanged"])].sort_values(
+            "change", key=lambda s: s.map(order), kind="stable")
+        new = day[day["change"] == "new"]
         same = day[day["change"] == "unchanged"]
-        if len(changed):
-            out.append(lead + "; ".join(_guidance_phrase(r) for r in changed.itertuples()) + ".")
+        # one source for the whole day (the call): cited once, at the end
+        one = len({x.strip() for v in day["source"] for x in str(v).split(",")}) == 1
+        tail = _ids(day["source"].iloc[0]) if one else ""
+        phrases = [_guidance_phrase(r, not one) for r in changed.itertuples()]
+        if len(new):
+            phrases.append(_new_phrase(new, not one))
+        if phrases:
+            out.append(lead + "; ".join(phrases) + (tail if not len(same) else "") + ".")
         if len(same):
-            text = "; ".join(_guidance_phrase(r) for r in same.itertuples())
-            out.append((_cap(text) if len(changed) else lead + text) + ".")
+            text = "; ".join(_guidance_phrase(r, not one) for r in same.itertuples())
+            out.append((_cap(text) if phrases else lead + text) + tail + ".")
     return out
 
 
