@@ -3,8 +3,11 @@ failed build, never sees a half-written file. Standard library only (cheap to im
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 
@@ -42,3 +45,18 @@ def write_if_changed(target, text: str) -> bool:
         pass
     write_text(target, text)
     return True
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold Ctrl-C/SIGTERM/SIGHUP until the block is done: files written together (the note's
+    HTML and PDF) are all replaced or none is. A signal that arrives meanwhile acts right after."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -154,7 +154,7 @@ def _failure(exc, tmp: Path, src: dict, notebook: Path, failed: Path) -> BuildEr
     """One error naming the source notebook's cell (papermill's injected cell not counted)."""
     try:
         ran = json.loads(tmp.read_text(encoding="utf-8"))
-        number, cid = nbsource.source_cell_number(ran, exc.cell_index, src)
+        number, cid = nbsource.failing_cell(ran, src)
     except (OSError, ValueError):
         number, cid = None, None
     where = f"{notebook.as_posix()}, cell {number}" if number else f"{notebook.as_posix()}"
@@ -217,6 +217,7 @@ def execute(notebook, params_file, build_dir) -> Path:
                 ran = True
     executed = json.loads(done.read_text(encoding="utf-8"))
     out = build_dir / "executed" / f"{stem}.ipynb"
+    PL.built_key_file(out).unlink(missing_ok=True)  # written again once both files are in place
     atomic_write_text(out, nbsource.dumps(nbsource.note_copy(executed, src, path)))
     atomic_write_bytes(build_dir / "results" / f"{stem}.json", (entry / "results" / f"{stem}.json").read_bytes())
     atomic_write_text(PL.built_key_file(out), stamp["copy"])
@@ -358,6 +359,8 @@ def note(params_file, out_dir) -> None:
 
     check_results(build, params, [s for s, _ in present_sections(build)])
     with _locked(build / ".render.lock"):
+        for name in PL.NOTE_FILES:  # written again once the note is in place
+            PL.built_key_file(out_dir / name).unlink(missing_ok=True)
         html, pdf = render_note(build, out_dir, params, build_meta(params, nk["build_date"], nk["commit"]))
         for p in (html, pdf):
             atomic_write_text(PL.built_key_file(p), nk["key"])

@@ -114,15 +114,13 @@ def code_sources(nb: dict) -> list[str]:
     return [python_text(source_text(c)) for c in nb["cells"] if c.get("cell_type") == "code"]
 
 
-def source_cell_number(executed: dict, index: int, source: dict) -> tuple[int | None, str | None]:
-    """The failing cell `index` of an executed notebook as numbered in the source notebook
-    (1-based, every cell counted; papermill's injected cell is not): (number, cell id)."""
-    cells = executed.get("cells", [])
-    if not 0 <= index < len(cells):
-        return None, None
-    cid = cells[index].get("id")
+def failing_cell(executed: dict, source: dict) -> tuple[int | None, str | None]:
+    """The cell of an executed notebook that raised, as numbered in the source notebook (1-based,
+    every cell counted; papermill's injected and error-banner cells are not): (number, cell id)."""
+    cid = next((c.get("id") for c in executed.get("cells", []) if c.get("cell_type") == "code"
+                and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
     for i, c in enumerate(source["cells"]):
-        if c.get("id") == cid:
+        if cid is not None and c.get("id") == cid:
             return i + 1, cid
     return None, cid
 

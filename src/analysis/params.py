@@ -53,7 +53,7 @@ def check_path(arg) -> Path:
     if text.strip() and path.suffix in SUFFIXES and path.is_file():
         return path
     shown = text if text else "''"
-    available = ", ".join(sorted(display_path(p) for p in _available(path))) or "none found"
+    available = ", ".join(sorted(display_path(p) for p in _available())) or "none found"
     if not text.strip():
         raise DataValidationError("PARAMS", None, None, text, f"a parameter file such as params/default.yaml ({available})")
     if path.is_dir() or text.endswith(("/", "\\")):
@@ -66,11 +66,11 @@ def check_path(arg) -> Path:
     return path
 
 
-def _available(path: Path) -> list[Path]:
+def _available() -> list[Path]:
+    """The parameter files in params/ (listed in errors about PARAMS)."""
     from . import paths
 
-    folder = path if path.is_dir() else path.parent if path.parent.is_dir() else paths.params_dir()
-    return [p for p in folder.glob("*") if p.suffix in SUFFIXES and p.is_file()]
+    return [p for p in paths.params_dir().glob("*") if p.suffix in SUFFIXES and p.is_file()]
 
 
 def _yaml_error(exc: yaml.YAMLError, file: str, lines: list[str]) -> DataValidationError:
@@ -211,6 +211,7 @@ def load(params_file, declared: dict[str, dict] | None = None, data_range: DataR
             if name not in BUILD_INJECTED:
                 common_known.setdefault(name, (stem, d.default if d.has_default else None))
     known_top = sorted({*common_known, NOTEBOOKS_KEY})
+    shared = sorted({n for n in common_known if sum(n in names for names in declared.values()) > 1} | {NOTEBOOKS_KEY})
     common = {}
     for key, value in doc.items():
         line = lines.get((key,))
@@ -222,7 +223,8 @@ def load(params_file, declared: dict[str, dict] | None = None, data_range: DataR
             raise DataValidationError(file, line, key, value, "no results_dir: the build sets it")
         if key not in common_known:
             raise DataValidationError(file, line, key, value,
-                                      f"a known key{_suggest(key, known_top)}: {', '.join(known_top)}")
+                                      f"a known key{_suggest(key, known_top)}: {', '.join(shared)}, or a parameter "
+                                      "that a notebook's parameters cell declares")
         if key == "as_of":
             common[key] = check_as_of(value, file, line, data_range)
             continue

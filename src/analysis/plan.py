@@ -175,7 +175,10 @@ def environment() -> dict:
 
 
 def commit() -> str:
-    """Short commit of the checkout, '-dirty' if tracked files changed ('unknown' outside git)."""
+    """Short commit of the checkout, '-dirty' if tracked files changed; `$CRWV_COMMIT` if set
+    (a build outside git: a release archive, a test's copy of a checkout), else 'unknown'."""
+    if os.environ.get("CRWV_COMMIT"):
+        return os.environ["CRWV_COMMIT"]
     try:
         rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=paths.ROOT, capture_output=True,
                              text=True, check=True).stdout.strip()

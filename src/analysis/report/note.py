@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from ..atomic import signals_deferred
 from ..results import atomic_write_bytes
 from . import front
 from .exhibits import EXHIBIT_MIME, exhibit_html
@@ -162,6 +163,7 @@ def render_note(build_dir: Path, out_dir: Path, params: dict, meta: dict) -> tup
     html_bytes = render_html(nb)
     pdf_bytes = render_pdf(nb, build_dir / "typst", pdf_doc(meta))
     html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
-    atomic_write_bytes(html_path, html_bytes)
-    atomic_write_bytes(pdf_path, pdf_bytes)
+    with signals_deferred():  # an interrupt never leaves a new HTML beside an old PDF
+        atomic_write_bytes(html_path, html_bytes)
+        atomic_write_bytes(pdf_path, pdf_bytes)
     return html_path, pdf_path
