@@ -65,7 +65,9 @@ endif
 T0 = CRWV_T0=$$(date +%s%N)
 
 # ---- the plan: sections and content keys --------------------------------------------------
-ifneq ($(filter report,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+# every goal but these needs the plan (report, or a file of the build such as reports/build/executed/<stem>.ipynb)
+NO_PLAN_GOALS := help clean distclean env lab strip fix lint test test-notes bench vendor check-data lock
+ifneq ($(filter-out $(NO_PLAN_GOALS) note@%,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
 include $(PLAN)
 endif
 EXECUTED := $(SECTIONS:%=$(BUILD)/executed/%.ipynb)
@@ -81,7 +83,8 @@ $(PLAN): FORCE | $(ENV_OK)
 
 $(KEYS)/%.key: ;
 
-$(NOTE_HTML) $(NOTE_PDF) &: $(KEYS)/note.key $(EXECUTED) | $(ENV_OK)
+# the note's stamp covers every section's content key: executed copies only have to exist first
+$(NOTE_HTML) $(NOTE_PDF) &: $(KEYS)/note.key | $(EXECUTED) $(ENV_OK)
 	@$(T0) $(PY) -m analysis.build note --params '$(PARAMS)' --out '$(OUT)'
 
 $(BUILD)/executed/%.ipynb: $(KEYS)/%.key | $(ENV_OK)
@@ -109,10 +112,12 @@ TEST_VARIANTS := params/as-of-2025-11-10.yaml
 TEST_NOTES := $(addprefix note@,params/default.yaml $(TEST_VARIANTS))
 .PHONY: test-notes $(TEST_NOTES)
 
+# pytest runs on every core (pytest-xdist); PYTEST_ARGS=... to choose tests or options
+PYTEST_ARGS ?= -n $(NPROC) --dist worksteal
 test: | $(ENV_OK) ## build the notes (in parallel), lint, then run every test (includes tests of the built notes)
 	@$(MAKE) --no-print-directory test-notes
 	@$(PY) -m ruff check src tests notebooks tools
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-notes: $(TEST_NOTES)
 $(TEST_NOTES): note@%:

@@ -19,6 +19,20 @@ times since make started the process (`CRWV_T0`), interpreter start included.
 
 from __future__ import annotations
 
+import sys
+
+
+def _quiet_interrupt(kind, value, tb):
+    """Ctrl-C at any point (even while modules load) ends with one line, not a traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        print(f"interrupted ({value or 'SIGINT'}): nothing half-written was kept", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, value, tb)
+
+
+if __name__ == "__main__":
+    sys.excepthook = _quiet_interrupt
+
 import argparse
 import contextlib
 import errno
@@ -28,7 +42,6 @@ import re
 import shutil
 import signal
 import socket
-import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -279,7 +292,11 @@ def _run(notebook: Path, src: dict, stamp: dict, entry: Path, build_dir: Path) -
         if not (results / f"{stem}.json").is_file():
             raise BuildError(f"{notebook.as_posix()} wrote no results: its last cell should call "
                              f"sec.write(results_dir) (results/{stem}.json)")
-        _check_reads(_reads(log), stamp["inputs"], notebook)
+        reads = _reads(log)
+        if not log.is_file():
+            raise BuildError(f"{notebook.as_posix()}: the kernel did not record its data reads (analysis.readlog "
+                             "was not loaded), so the build cannot check that its content key covers its data")
+        _check_reads(reads, stamp["inputs"], notebook)
         nb = _clean_executed(json.loads(tmp.read_text(encoding="utf-8")))
         tmp.write_text(nbsource.dumps(nb), encoding="utf-8")
         os.replace(tmp, entry / f"{stem}.ipynb")

@@ -48,6 +48,7 @@ def _install(log_file: str, data_root: str) -> None:
             busy = False
 
     sys.addaudithook(hook)
+    open(log_file, "a", encoding="utf-8").close()  # the file's existence says the hook is installed
 
 
 if os.environ.get("CRWV_READ_LOG"):
