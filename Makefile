@@ -16,7 +16,9 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-builtin-rules --no-builtin-variables
 # notebooks run in parallel, as many as there are cores (`make -j1 ...` to run one at a time)
 NPROC := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+ifeq ($(MAKELEVEL),0)
 MAKEFLAGS += -j$(NPROC)
+endif
 DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
 
 # ---- parameters and variant -------------------------------------------------------------
