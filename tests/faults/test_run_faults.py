@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -51,7 +52,8 @@ def test_interrupted_render_keeps_the_previous_note(when, checkout):
 def test_two_builds_at_once_give_identical_bytes(checkout):
     co = checkout
     before = co.note_bytes()
-    edit_code_comment(co.root / "notebooks" / "00_overview.ipynb", "# concurrency test")
+    # a comment never seen before: the key is new, so one of the builds must execute the notebook
+    edit_code_comment(co.root / "notebooks" / "00_overview.ipynb", f"# concurrency test {uuid.uuid4().hex}")
     procs = [co.start_make("report") for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
@@ -100,7 +102,7 @@ def test_loopback_down_fails_at_once_with_the_cause(checkout):
         pytest.skip("cannot make a network namespace here (unshare -n)")
     co = checkout
     before = co.note_bytes()
-    edit_code_comment(co.root / "notebooks" / "00_overview.ipynb", "# loopback test")  # a kernel must start
+    edit_code_comment(co.root / "notebooks" / "00_overview.ipynb", f"# loopback test {uuid.uuid4().hex}")  # a kernel must start
     t0 = time.monotonic()
     r = subprocess.run(["unshare", "-n", "make", "--no-print-directory", "report"], cwd=co.root, env=clean_env(),
                        capture_output=True, text=True, timeout=300)
