@@ -46,7 +46,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import nbsource, paths
+from . import nbsource, paths, warmkernel
 from . import params as P
 from . import plan as PL
 from .atomic import write_bytes as atomic_write_bytes
@@ -263,8 +263,9 @@ def _run(notebook: Path, src: dict, stamp: dict, entry: Path, build_dir: Path) -
     os.environ["CRWV_READ_LOG"] = str(log)
     tmp = entry / f".{stem}.running.ipynb"
     failed = build_dir / "failed" / notebook.name
+    warm = {"kernel_manager_class": warmkernel.kernel_manager_class()} if warmkernel.enabled() else {}
     try:
-        pm.execute_notebook(str(notebook), str(tmp), parameters=inject, cwd=str(notebook.parent),
+        pm.execute_notebook(str(notebook), str(tmp), parameters=inject, cwd=str(notebook.parent), **warm,
                             kernel_name=nbsource.KERNEL_NAME, progress_bar=False, log_output=False,
                             start_timeout=KERNEL_START_TIMEOUT,
                             # the kernel's start-up chatter (TCP transport notice) is not build output;

@@ -111,7 +111,10 @@ class ScanCache:
         h = sha256_bytes(f"{current}\0{is_package}\0{source}".encode())
         entry = self.new.get(h) or self.old.get(h)
         if entry is None:
-            entry = scan(source, current, is_package).__dict__
+            try:
+                entry = scan(source, current, is_package).__dict__
+            except SyntaxError:  # reported where it matters: by the kernel, naming the cell or module
+                entry = ModuleInfo().__dict__
         self.new[h] = entry
         return ModuleInfo(**entry)
 
@@ -208,7 +211,10 @@ def code_info(sources: list[str], cache: ScanCache | None = None) -> ModuleInfo:
     imports: set[str] = set()
     names: set[str] = set()
     for src in sources:
-        info = cache.scan(src) if cache is not None else scan(src)
+        try:
+            info = cache.scan(src) if cache is not None else scan(src)
+        except SyntaxError:  # the cell fails when it runs, and the build names it
+            continue
         imports.update(info.imports)
         names.update(info.names)
     return ModuleInfo(sorted(imports), sorted(names))

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import display_path
+
 #: The project's Jupyter kernel (installed into .venv by `make env`); the build and Lab use it.
 KERNEL_NAME = "crwv-note"
 KERNEL_DISPLAY_NAME = "crwv-note (project .venv)"
@@ -42,10 +44,16 @@ class Declared:
 
 def read(path) -> dict:
     """A notebook file as a plain dict (nbformat 4 JSON)."""
-    with open(path, encoding="utf-8") as fh:
-        nb = json.load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            nb = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{display_path(path)}, line {exc.lineno}, column {exc.colno}: not valid notebook JSON ({exc.msg}); "
+                            "restore it from git or re-save it in JupyterLab") from None
+    except UnicodeDecodeError:
+        raise NotebookError(f"{display_path(path)}: not UTF-8 text") from None
     if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
-        raise NotebookError(f"{path}: not an nbformat 4 notebook")
+        raise NotebookError(f"{display_path(path)}: not an nbformat 4 notebook")
     return nb
 
 
@@ -76,7 +84,12 @@ def declared_parameters(nb: dict) -> dict[str, Declared]:
     if cell is None:
         return {}
     out: dict[str, Declared] = {}
-    for node in ast.parse(python_text(source_text(cell))).body:
+    try:
+        tree = ast.parse(python_text(source_text(cell)))
+    except SyntaxError as exc:
+        raise NotebookError(f"the parameters cell (id {cell.get('id')}), line {exc.lineno}: {exc.msg}; expected "
+                            "plain assignments `name = value`") from None
+    for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         value = getattr(node, "value", None)
         for t in targets:

@@ -272,7 +272,12 @@ def make_plan(params_arg, build_dir, dry_run: bool = False, quiet: bool = False,
     nb_dir = paths.notebooks_dir()
     stems = discover(nb_dir)
     sources = {s: nbsource.read(nb_dir / f"{s}.ipynb") for s in stems}
-    declared = {s: nbsource.declared_parameters(nb) for s, nb in sources.items()}
+    declared = {}
+    for s, nb in sources.items():
+        try:
+            declared[s] = nbsource.declared_parameters(nb)
+        except nbsource.NotebookError as exc:
+            raise nbsource.NotebookError(f"notebooks/{s}.ipynb, {exc}") from None
     scans = deps.ScanCache(paths.cache_dir() / PLAN_CACHE / "scans.json")
     lib = deps.Library(cache=scans)
     identity = data_identity()
