@@ -98,8 +98,9 @@ def copy_checkout(dest: Path, venv: str = "link") -> Checkout:
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
     if venv == "link":
         (dest / ".venv").symlink_to(ROOT / ".venv")
-    else:
-        subprocess.run(["cp", "-al", str(ROOT / ".venv"), str(dest / ".venv")], check=True)
+    else:  # hard links of the real environment's files (never through a link: a copy must not write into it)
+        subprocess.run(["cp", "-al", os.path.realpath(ROOT / ".venv"), str(dest / ".venv")], check=True)
+        assert not (dest / ".venv").is_symlink()
     cache = dest / ".cache"
     (cache / "tmp").mkdir(parents=True)
     (ROOT / ".cache" / "executed").mkdir(parents=True, exist_ok=True)

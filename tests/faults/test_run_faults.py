@@ -91,10 +91,12 @@ def test_environment_of_another_folder_is_detected(tmp_path):
         pytest.skip("needs the built note (make test builds it)")
     co = harness.copy_checkout(tmp_path / "moved", venv="hardlink")
     pth = next((co.root / ".venv/lib").glob("python3*/site-packages/crwv_note.pth"))
-    pth.unlink()  # a new file, not the hard-linked original
+    original = pth.read_bytes()
+    pth.unlink()  # then a new file: the hard-linked original is left as it is
     pth.write_text(str(harness.ROOT / "src") + "\n")
     r = subprocess.run(["tools/env.sh", "check"], cwd=co.root, env=clean_env())
     assert r.returncode == 1
+    assert next((harness.ROOT / ".venv/lib").glob("python3*/site-packages/crwv_note.pth")).read_bytes() == original
 
 
 def test_loopback_down_fails_at_once_with_the_cause(checkout):
@@ -106,11 +108,12 @@ def test_loopback_down_fails_at_once_with_the_cause(checkout):
     t0 = time.monotonic()
     r = subprocess.run(["unshare", "-n", "make", "--no-print-directory", "report"], cwd=co.root, env=clean_env(),
                        capture_output=True, text=True, timeout=300)
-    assert r.returncode == 2
+    assert r.returncode == 2, r.stdout + r.stderr
     assert time.monotonic() - t0 < 55  # not the minute a kernel start would wait (generous: shared machines)
     errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
     assert errors == ["error: cannot start a Jupyter kernel: the loopback interface 127.0.0.1 does not answer "
-                      "(Network is unreachable); kernels talk to the build over it (bring it up: `ip link set lo up`)"]
+                      "(Network is unreachable); kernels talk to the build over it (bring it up: `ip link set lo up`)"], \
+        r.stdout + r.stderr
     assert co.note_bytes() == before
 
 
