@@ -44,6 +44,10 @@ setup() {
     say "installing uv $UV_VERSION into .cache/bootstrap (once)"
     { python3 -m venv "$CACHE/bootstrap" && "$CACHE/bootstrap/bin/python" -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"; } >/dev/null 2>&1 || true
   fi
+  if [ -L "$VENV" ]; then
+    say "replacing the link $VENV (another folder's environment) by this folder's own"
+    rm -f "$VENV"
+  fi
   if [ -x "$UV" ]; then
     if [ -d "$VENV" ] && ! grep -q '^relocatable = true' "$VENV/pyvenv.cfg" 2>/dev/null; then
       say "removing $VENV: it was made by an older setup and is tied to the folder it was made in"
