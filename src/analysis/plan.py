@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import deps, nbsource, paths
+from . import deps, nbsource, paths, warmkernel
 from . import params as P
 from .atomic import write_if_changed
 from .errors import DataValidationError, display_path
@@ -309,6 +309,9 @@ def make_plan(params_arg, build_dir, dry_run: bool = False, quiet: bool = False,
     deps.compile_library(lib)
     write_if_changed(build_dir / "plan.mk", "# written by `python -m analysis.build plan`; do not edit\n"
                      f"SECTIONS := {' '.join(stems)}\n")
+    if not dry_run and any(not (paths.executed_cache_dir() / s["key"] / f"{stem}.ipynb").is_file()
+                           for stem, s in stamps.items()):
+        warmkernel.prestart()  # a notebook will run: warm its kernels' server meanwhile
     if not dry_run:
         _remove_stale(build_dir, stems, out if not quiet else (lambda *_: None))
         _restore_overwritten(build_dir, stamps, out if not quiet else (lambda *_: None))

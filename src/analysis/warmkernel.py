@@ -71,12 +71,7 @@ def _connect(name: str) -> socket.socket:
     return s
 
 
-def _server(name: str) -> socket.socket:
-    """A connection to the server, starting it if there is none."""
-    try:
-        return _connect(name)
-    except OSError:
-        pass
+def _spawn(name: str) -> None:
     from . import paths
 
     log = paths.cache_dir() / "warmkernel.log"
@@ -84,6 +79,26 @@ def _server(name: str) -> socket.socket:
     with open(log, "ab") as fh:
         subprocess.Popen([sys.executable, "-m", "analysis.warmkernel", name], cwd=paths.ROOT, stdin=subprocess.DEVNULL,
                          stdout=fh, stderr=fh, start_new_session=True, env=_stable_env(dict(os.environ)))
+
+
+def prestart() -> None:
+    """Start this environment's server if none is up, without waiting: the plan calls it when a
+    notebook will run, so the server warms up while make starts the executions."""
+    if not enabled():
+        return
+    name = server_name()
+    try:
+        _connect(name).close()
+    except OSError:
+        _spawn(name)
+
+
+def _server(name: str) -> socket.socket:
+    """A connection to the server, starting it if there is none."""
+    try:
+        return _connect(name)
+    except OSError:
+        _spawn(name)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         try:
