@@ -209,10 +209,27 @@ def _reap(*_):
             return
 
 
-def _child(req: dict) -> None:
+def _watch(owner: int) -> None:
+    """Exit when the process that asked for this kernel is gone (as ipykernel's parent poller
+    does for a kernel it started: a killed build leaves no kernel behind)."""
+    try:
+        fd = os.pidfd_open(owner)
+        select.select([fd], [], [])
+    except (AttributeError, OSError):
+        while True:
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(1)
+    os._exit(1)
+
+
+def _child(req: dict, owner: int) -> None:
     """In the forked process: become `python -m ipykernel_launcher <args>` for the requester."""
     import random
     import runpy
+    import threading
 
     os.setsid()
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
@@ -229,6 +246,7 @@ def _child(req: dict) -> None:
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()
     sys.argv = ["ipykernel_launcher", *req["args"]]
+    threading.Thread(target=_watch, args=(owner,), daemon=True, name="crwv-owner-watch").start()
     code = 0
     try:
         runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
@@ -297,7 +315,7 @@ def _loop(srv: socket.socket, name: str) -> None:
         except TimeoutError:
             return
         with conn:
-            _pid, uid, _gid = creds.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, creds.size))
+            peer, uid, _gid = creds.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, creds.size))
             if uid != os.getuid():
                 continue
             try:
@@ -316,7 +334,7 @@ def _loop(srv: socket.socket, name: str) -> None:
             if pid == 0:
                 srv.close()
                 conn.close()
-                _child(req)
+                _child(req, peer)
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 

@@ -44,3 +44,35 @@ def test_unknown_command_is_not_forked():
 def test_switch_off(monkeypatch):
     monkeypatch.setenv("CRWV_WARM_KERNELS", "0")
     assert not warmkernel.enabled()
+
+
+def test_a_killed_build_leaves_no_kernel_behind(tmp_path):
+    """The kernel belongs to the process that asked for it: when that one is killed (not even
+    Ctrl-C), the kernel exits too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from jupyter_client.connect import write_connection_file
+
+    conn, _ = write_connection_file(str(tmp_path / "kernel.json"))
+    code = ("import os, sys, time; from analysis import warmkernel as w; "
+            f"pid = w.fork_kernel([sys.executable, '-m', 'ipykernel_launcher', '-f', {conn!r}], dict(os.environ), "
+            f"{str(tmp_path)!r}); print(pid, flush=True); time.sleep(600)")
+    owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    kernel = int(owner.stdout.readline())
+    os.kill(kernel, 0)  # the kernel runs
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(kernel, signal.SIGKILL)
+        pytest.fail("the warm kernel outlived the process that asked for it")
