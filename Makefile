@@ -1,25 +1,43 @@
-# crwv-note: executed notebooks <- source notebooks + library + data + parameters; note <- executed notebooks + templates.
-# `make help` lists the targets. Outputs are written atomically by the build driver (temp file + rename),
-# so a failed step leaves the previous outputs in place (no .DELETE_ON_ERROR: it would delete them).
+# crwv-note: the note <- executed notebooks <- (code, own parameters, library modules, data) of each notebook.
+# `make help` lists the targets.
+#
+# How rebuilds are decided: `make report` first runs the plan (`python -m analysis.build plan`, the rule
+# that remakes the included $(BUILD)/plan.mk). It validates the parameter file and the data, then writes
+# one content key per notebook, $(BUILD)/keys/<stem>.key, rewritten only when the key changes; make
+# compares the executed notebooks with those stamps, so it re-runs what changed whatever the file times
+# say. Executed runs are cached by key in .cache/executed/ (shared by every variant).
+# Outputs are written atomically (temp file + rename) and every target is precious: a failed or
+# interrupted build leaves the previous note in place (no .DELETE_ON_ERROR).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := report
-.SECONDEXPANSION:
-MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules --no-builtin-variables
+# notebooks run in parallel, as many as there are cores (`make -j1 ...` to run one at a time)
+NPROC := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+ifeq ($(MAKELEVEL),0)
+MAKEFLAGS += -j$(NPROC)
+endif
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
 
 # ---- parameters and variant -------------------------------------------------------------
 PARAMS ?= params/default.yaml
 VARIANT := $(basename $(notdir $(PARAMS)))
 OUT := $(if $(filter default,$(VARIANT)),reports,reports/$(VARIANT))
 BUILD := $(OUT)/build
+KEYS := $(BUILD)/keys
+PLAN := $(BUILD)/plan.mk
 
 # ---- environment: everything lives inside the repository --------------------------------
 UV_VERSION := 0.13.9
 VENV := .venv
 PY := $(VENV)/bin/python
-ENV_STAMP := $(VENV)/.crwv-env-stamp
+ENV_STAMP := $(VENV)/.crwv-env
 CACHE := $(CURDIR)/.cache
+# .venv checked against this folder (a copied or moved checkout is checked again; see tools/env.sh)
+ENV_OK := $(CACHE)/env/ok-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+export CACHE UV_VERSION
 export UV_CACHE_DIR := $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
@@ -37,87 +55,101 @@ export PYTHONHASHSEED := 0
 export TZ := UTC
 export LC_ALL := C.UTF-8
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# the build reads this checkout's library and data, whatever the calling shell points at
+unexport PYTHONPATH CRWV_DATA_DIR CRWV_RESULTS_DIR
 # temporary files too (pytest's tmp_path, tempfile) stay inside the repository
 export TMPDIR := $(CACHE)/tmp
 $(shell mkdir -p $(CACHE)/tmp)
+# wall time since this make started (reported with the note); each Python step gets its own start (CRWV_T0)
+ifndef CRWV_MAKE_T0
+export CRWV_MAKE_T0 := $(shell date +%s%N)
+endif
+T0 = CRWV_T0=$$(date +%s%N)
 
-# ---- inputs -------------------------------------------------------------------------------
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-EXECUTED := $(patsubst notebooks/%.ipynb,$(BUILD)/executed/%.ipynb,$(NOTEBOOKS))
-LIBRARY := $(shell find src/analysis -name '*.py' -not -path '*/report/*')
-REPORT_LAYER := $(shell find src/analysis/report -type f -not -name '*.pyc')
-DATA_FILES := $(shell find data -type f -not -name MANIFEST.sha256 -not -name VENDORED.sha256 | sort)
-PRICES := $(wildcard data/prices/*.csv)
-SOURCES := data/sources.csv
-
-# the data each notebook reads (a change elsewhere does not re-run it)
-DATA_00_overview := $(PRICES) data/events.csv
-DATA_01_unit_economics := data/fundamentals.csv $(SOURCES)
-DATA_02_backlog_conversion := data/fundamentals.csv data/contracts.csv $(SOURCES)
-DATA_03_customer_concentration := data/fundamentals.csv data/customers.csv data/contracts.csv $(SOURCES)
-DATA_04_sector_contagion := $(PRICES) data/events.csv
-DATA_05_claims_ledger := data/claims.yaml $(PRICES) data/fundamentals.csv data/contracts.csv $(SOURCES)
-DATA_06_funding := data/fundamentals.csv data/debt_facilities.csv data/debt_maturities.csv data/financings.csv data/prices/CRWV.csv $(SOURCES)
-data_for = $(or $(DATA_$(1)),$(DATA_FILES))
-
+# ---- the plan: sections and content keys --------------------------------------------------
+# every goal but these needs the plan (report, or a file of the build such as reports/build/executed/<stem>.ipynb)
+NO_PLAN_GOALS := help clean distclean env lab strip fix lint test test-notes bench vendor check-data lock
+ifneq ($(filter-out $(NO_PLAN_GOALS) note@%,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+include $(PLAN)
+endif
+EXECUTED := $(SECTIONS:%=$(BUILD)/executed/%.ipynb)
 NOTE_HTML := $(OUT)/crwv-note.html
 NOTE_PDF := $(OUT)/crwv-note.pdf
 
-.PHONY: report test lab clean distclean help strip vendor env lint check-data
+.PHONY: report test lab clean distclean help strip fix vendor env lint check-data lock bench FORCE
 
 report: $(NOTE_HTML) $(NOTE_PDF) ## build the note: reports/crwv-note.{html,pdf} (PARAMS=params/<name>.yaml -> reports/<name>/)
 
-$(NOTE_HTML) $(NOTE_PDF) &: $(EXECUTED) $(REPORT_LAYER) $(PARAMS) | $(ENV_STAMP)
-	@SOURCE_DATE_EPOCH=$$($(PY) -m analysis.build epoch --params $(PARAMS)) \
-	  $(PY) -m analysis.build note --params $(PARAMS) --out $(OUT)
+$(PLAN): FORCE | $(ENV_OK)
+	@$(T0) $(PY) -m analysis.build plan --params '$(PARAMS)' --build '$(BUILD)' $(if $(DRY_RUN),--dry-run) $(if $(MAKE_RESTARTS),--quiet)
 
-$(BUILD)/executed/%.ipynb: notebooks/%.ipynb $(LIBRARY) $$(call data_for,$$*) $(PARAMS) | $(BUILD)/.data-verified $(ENV_STAMP)
-	@$(PY) -m analysis.build execute $< --params $(PARAMS) --build $(BUILD)
+$(KEYS)/%.key: ;
 
-# data/ changes only on purpose: every file must match data/MANIFEST.sha256 (an edited file is reported with file/line/column)
-$(BUILD)/.data-verified: $(DATA_FILES) data/MANIFEST.sha256 data data/prices | $(ENV_STAMP)
-	@$(PY) -m analysis.data.manifest verify
-	@mkdir -p $(@D) && touch $@
+# the note's stamp covers every section's content key: executed copies only have to exist first
+$(NOTE_HTML) $(NOTE_PDF) &: $(KEYS)/note.key | $(EXECUTED) $(ENV_OK)
+	@$(T0) $(PY) -m analysis.build note --params '$(PARAMS)' --out '$(OUT)'
 
-env: $(ENV_STAMP) ## create or update the Python environment (.venv) from the lock file
+$(BUILD)/executed/%.ipynb: $(KEYS)/%.key | $(ENV_OK)
+	@$(T0) $(PY) -m analysis.build execute notebooks/$*.ipynb --params '$(PARAMS)' --build '$(BUILD)'
 
-# .venv is (re)built when missing or older than the lock file: uv if it can be installed, else pip from requirements.lock
-$(ENV_STAMP): uv.lock requirements.lock pyproject.toml
-	@python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (python3 is %s)" % sys.version.split()[0])'
-	@echo "setting up $(VENV) from the lock file (first run only)"
-	@t0=$$(date +%s); \
-	if { [ -x $(CACHE)/bootstrap/bin/uv ] || { python3 -m venv $(CACHE)/bootstrap && $(CACHE)/bootstrap/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION); }; } >/dev/null 2>&1; then \
-	  $(CACHE)/bootstrap/bin/uv sync --frozen --python python3 --quiet; \
-	else \
-	  echo "uv could not be installed: falling back to pip with requirements.lock"; \
-	  python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock \
-	    && $(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .; \
-	fi; \
-	echo "environment ready in $$(( $$(date +%s) - t0 )) s"
+# an interrupted build never deletes a previous output (make would, for a target it was updating)
+.PRECIOUS: $(NOTE_HTML) $(NOTE_PDF) $(BUILD)/executed/%.ipynb $(KEYS)/%.key $(PLAN) $(ENV_STAMP) $(ENV_OK)
+
+# ---- environment --------------------------------------------------------------------------
+env: $(ENV_OK) ## create or update the Python environment (.venv) from the lock file
+
+# .venv is (re)built when missing or older than the lock file: uv if it can be installed, else pip
+$(ENV_STAMP): uv.lock requirements.lock pyproject.toml tools/env.sh
+	@tools/env.sh setup
 	@touch $@
 
+# a copied or moved checkout: .venv must import this folder's library (else it is set up again)
+$(ENV_OK): $(ENV_STAMP)
+	@tools/env.sh check || { echo "[env] .venv does not read this folder's library: setting it up again"; tools/env.sh setup; }
+	@mkdir -p $(@D) && touch $@
+
+# ---- tests --------------------------------------------------------------------------------
 # point-in-time variants built (and tested) by `make test` besides the default note
 TEST_VARIANTS := params/as-of-2025-11-10.yaml
+TEST_NOTES := $(addprefix note@,params/default.yaml $(TEST_VARIANTS))
+.PHONY: test-notes $(TEST_NOTES)
 
-test: $(ENV_STAMP) ## build the notes, lint, then run every test (includes tests of the built notes)
-	@$(MAKE) --no-print-directory report PARAMS=params/default.yaml
-	@$(foreach p,$(TEST_VARIANTS),$(MAKE) --no-print-directory report PARAMS=$(p) &&) true
-	@$(PY) -m ruff check src tests notebooks
-	@$(PY) -m pytest -q
+# pytest runs on every core (pytest-xdist); PYTEST_ARGS=... to choose tests or options
+PYTEST_ARGS ?= -n $(NPROC) --dist worksteal
+test: | $(ENV_OK) ## build the notes (in parallel), lint, then run every test (includes tests of the built notes)
+	@$(MAKE) --no-print-directory test-notes
+	@$(PY) -m ruff check src tests notebooks tools
+	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
-lint: $(ENV_STAMP) ## ruff on the library, tests and notebooks
-	@$(PY) -m ruff check src tests notebooks
+test-notes: $(TEST_NOTES)
+$(TEST_NOTES): note@%:
+	@CRWV_MAKE_T0=$$(date +%s%N) $(MAKE) --no-print-directory report PARAMS=$*
 
-lab: $(ENV_STAMP) ## open JupyterLab on notebooks/ with the project's kernel
-	$(PY) -m jupyter lab --notebook-dir=notebooks
+lint: | $(ENV_OK) ## ruff on the library, tests, tools and notebooks
+	@$(PY) -m ruff check src tests notebooks tools
 
-strip: $(ENV_STAMP) ## remove outputs from the source notebooks (they are committed without outputs)
-	@$(PY) -m jupyter nbconvert --log-level=WARN --clear-output --inplace $(NOTEBOOKS)
+bench: | $(ENV_OK) ## measure cold/no-op/one-notebook builds, the naive nbconvert route and make test (one run)
+	@$(PY) tools/bench.py
 
-vendor: $(ENV_STAMP) ## take in what changed in ../shared/data since the last vendoring (refuses to overwrite local changes)
+# ---- notebooks ----------------------------------------------------------------------------
+LAB_PORT ?= 8888
+lab: | $(ENV_OK) ## JupyterLab on notebooks/ with the project kernel, at http://127.0.0.1:8888 (LAB_PORT=...)
+	@$(PY) -m jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  --MappingKernelManager.default_kernel_name=crwv-note $(if $(filter 0,$(shell id -u)),--allow-root)
+
+strip: | $(ENV_OK) ## remove outputs and run metadata from notebooks (rewrites only those that change)
+	@$(PY) -m analysis.build strip $(wildcard notebooks/*.ipynb)
+
+fix: | $(ENV_OK) ## ruff --fix (lint and import order) on library, tests, tools and notebooks; then strip
+	@$(PY) -m ruff check --fix --quiet src tests notebooks tools || true
+	@$(PY) -m ruff check src tests notebooks tools
+	@$(PY) -m analysis.build strip $(wildcard notebooks/*.ipynb)
+
+# ---- data ---------------------------------------------------------------------------------
+vendor: | $(ENV_OK) ## re-vendor ../shared/data into data/, validate it and refresh data/MANIFEST.sha256
 	@$(PY) -m analysis.data.vendor
 
-check-data: $(ENV_STAMP) ## verify data/ against its checksum manifest and validate every file
+check-data: | $(ENV_OK) ## verify data/ against its checksum manifest and validate every file
 	@$(PY) -m analysis.data.manifest verify
 	@$(PY) -m analysis.data.validate
 
@@ -126,8 +158,9 @@ lock: ## re-resolve dependencies: uv.lock, requirements.lock (pip fallback), env
 	@$(CACHE)/bootstrap/bin/uv export --frozen --all-groups --no-emit-project --format requirements-txt --quiet -o requirements.lock
 	@$(PY) tools/environment_yml.py
 
-clean: ## remove built notes and build folders (keeps .venv)
+clean: ## remove built notes, build folders and the executed-notebook cache (keeps .venv)
 	@find reports -mindepth 1 -not -name .gitkeep -delete
+	@rm -rf $(CACHE)/executed $(CACHE)/plan $(CACHE)/scratch
 
 distclean: clean ## also remove .venv and caches
 	@rm -rf $(VENV) $(CACHE)

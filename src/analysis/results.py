@@ -21,15 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import paths
+from . import atomic, paths
 
 
 def _jsonable(x):
@@ -111,24 +109,12 @@ class Results:
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, then rename over `target`."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a note is for reading
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write to a temp file in the same folder, then rename over `target` (`analysis.atomic`)."""
+    atomic.write_bytes(target, data)
 
 
 def atomic_write_text(target: Path, text: str) -> None:
-    atomic_write_bytes(target, text.encode("utf-8"))
+    atomic.write_text(target, text)
 
 
 def read_results(notebook: str, directory=None) -> dict:

@@ -18,7 +18,18 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from data_cases import (
+
+from analysis.data import load as L
+from analysis.data import manifest, validate
+from analysis.data import schema as S
+from analysis.data.vendor import VendorError, vendor
+from analysis.errors import DataValidationError
+from analysis.report import exhibits, fmt, front
+from analysis.report import note as note_mod
+from analysis.report.html import UnsafePageError, render_html
+from analysis.report.pdf import pdf_text, render_pdf
+
+from .data_cases import (
     CASES,
     E2E_REPORT,
     FREE_TEXT,
@@ -34,16 +45,6 @@ from data_cases import (
     set_cell,
     write_manifest,
 )
-
-from analysis.data import load as L
-from analysis.data import manifest, validate
-from analysis.data import schema as S
-from analysis.data.vendor import VendorError, vendor
-from analysis.errors import DataValidationError
-from analysis.report import exhibits, fmt, front
-from analysis.report import note as note_mod
-from analysis.report.html import UnsafePageError, render_html
-from analysis.report.pdf import pdf_text, render_pdf
 
 NOTE = ("crwv-note.html", "crwv-note.pdf")
 
@@ -282,7 +283,7 @@ def test_payload_claims_ledger_inert_and_literal(payload_data, tmp_path, monkeyp
     reason: the page carries nothing executable or external, and both the HTML and the PDF show
     the payload as written, the "widest gap" sentence included."""
     monkeypatch.setenv("CRWV_DATA_DIR", str(payload_data))
-    nb = execute_in_process(ROOT / "notebooks" / "05_claims_ledger.ipynb",
+    nb = execute_in_process(ROOT / "notebooks" / "07_claims_ledger.ipynb",
                             {"results_dir": str(tmp_path / "results")})
     page, text = _render(note_mod.clean_notebook(nb), tmp_path)
     soup = _assert_inert(page)

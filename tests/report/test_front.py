@@ -97,8 +97,8 @@ def write_fixture_results(d, skip=(), verdicts=("margin_vs_cost_of_debt", "depre
         for v in by_nb.get("04_sector_contagion", []):
             r.verdict(v)
         r.write(d)
-    if "05_claims_ledger" not in skip:
-        r = Results("05_claims_ledger", "2025-11-10")
+    if "07_claims_ledger" not in skip:
+        r = Results("07_claims_ledger", "2025-11-10")
         r.value("claims_total", 31, "count", "Press claims checked")
         r.write(d)
 
@@ -136,7 +136,7 @@ def test_thesis_at_most_five_one_per_section_first(tmp_path):
 
 def test_missing_sections_are_left_out(tmp_path):
     d = tmp_path / "results"
-    write_fixture_results(d, skip=("01_unit_economics", "03_customer_concentration", "05_claims_ledger"))
+    write_fixture_results(d, skip=("01_unit_economics", "03_customer_concentration", "07_claims_ledger"))
     assert front.thesis(front.ResultsSet(d)) == [SENTENCES["backlog_conversion"]]
     assert front.thesis(front.ResultsSet(tmp_path / "nowhere")) == []
     ex = front.key_figures(front.ResultsSet(d), load_sources())

@@ -65,12 +65,33 @@ def _cached(path: str, raw: bytes, sch: S.Schema) -> tuple[dict, ...]:
 def _records(sch: S.Schema, data_dir) -> list[dict]:
     path = _dir(data_dir) / sch.file
     raw = read_bytes(path)
-    records = [dict(r) for r in _cached(str(path), raw, sch)]
+    return [dict(r) for r in _cached(str(path), raw, sch)]
+
+
+def check_snapshot(sch: S.Schema, data_dir=None) -> None:
+    """The `by_snapshot` dates of one file on or before the data's snapshot date.
+
+    A whole-data-set rule (it reads the price files for the snapshot date), so it runs in
+    `validate.validate_all` (the plan, `manifest verify`, `make check-data`, `make vendor`), not
+    in the loaders a notebook calls: a section on fundamentals must not depend on price files.
+    """
     bounded = [c.name for c in sch.columns if c.by_snapshot]
     if bounded:
-        rules.check_not_after_snapshot(records, display_path(path), bounded,
+        path = _dir(data_dir) / sch.file
+        rules.check_not_after_snapshot(_records(sch, data_dir), display_path(path), bounded,
                                        snapshot_date(data_dir), snapshot_text(data_dir))
-    return records
+
+
+def check_claims_snapshot(data_dir=None) -> None:
+    """Claims published on or before the data's snapshot date (see `check_snapshot`)."""
+    snapshot = snapshot_date(data_dir)
+    if snapshot is None:
+        return
+    file = display_path(_dir(data_dir) / "claims.yaml")
+    for claim in load_claims(data_dir=data_dir):
+        if claim["published"] > snapshot:
+            raise DataValidationError(file, claim["line"], f"{claim['id']}.published", claim["published"].isoformat(),
+                                      f"a date on or before {snapshot_text(data_dir)} ({snapshot.isoformat()})")
 
 
 def snapshot_date(data_dir=None) -> date | None:
@@ -484,7 +505,6 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
     out = []
     tickers = frozenset(price_tickers(data_dir))
     prices_dir = display_path(_dir(data_dir) / "prices")
-    snapshot = snapshot_date(data_dir)
     for claim, line in zip(doc, item_lines, strict=True):
         if not isinstance(claim, dict):
             raise DataValidationError(file, line, None, claim, "a mapping with id, published, outlet, claim, checks")
@@ -502,9 +522,6 @@ def load_claims(as_of=None, data_dir=None) -> list[dict]:
             if not isinstance(claim.get(f), str) or not claim[f].strip():
                 raise DataValidationError(file, line, f"{cid}.{f}", claim.get(f), "non-empty text")
         claim["published"] = _claim_date(claim.get("published"), file, line, f"{cid}.published")
-        if snapshot is not None and claim["published"] > snapshot:
-            raise DataValidationError(file, line, f"{cid}.published", claim["published"].isoformat(),
-                                      f"a date on or before {snapshot_text(data_dir)} ({snapshot.isoformat()})")
         checks = claim.get("checks")
         if not isinstance(checks, list) or not checks:
             raise DataValidationError(file, line, f"{cid}.checks", checks, "a non-empty list of checks")

@@ -187,7 +187,7 @@ DEBT_FACILITY_TABLE = Schema(
         Col("rate_pct", "float", required=False, min=0, max=100),
         Col("rate_high_pct", "float", required=False, min=0, max=100),
         Col("maturity", required=False, pattern=r"\d{4}-\d{2}(-\d{2})?( to \d{4}-\d{2}(-\d{2})?)?"),
-        Col("published", "pdate", required=False), Col("source_kind", choices=SOURCE_KINDS),
+        Col("published", "pdate", required=False, by_snapshot=True), Col("source_kind", choices=SOURCE_KINDS),
         Col("source"), Col("confidence", choices=CONFIDENCE), Col("note"),
     ),
     key=("as_of", "facility", "measure", "source"),
@@ -202,7 +202,7 @@ DEBT_MATURITIES = Schema(
     columns=(
         Col("as_of", "date"), Col("bucket", choices=MATURITY_BUCKETS),
         Col("year", "int", required=False, min=2000, max=2100),
-        Col("amount_usd_m", "float", min=0), Col("published", "pdate", required=False),
+        Col("amount_usd_m", "float", min=0), Col("published", "pdate", required=False, by_snapshot=True),
         Col("source_kind", choices=SOURCE_KINDS), Col("source"), Col("confidence", choices=CONFIDENCE),
         Col("note", required=False),
     ),
@@ -290,3 +290,7 @@ CLAIM_MEASURES: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 CLAIM_RELATIONS = ("approx", "below", "above", "equals")
 CLAIM_DATE_ARGS = ("date", "start", "end", "published")
+
+#: every CSV table with a fixed schema (prices have one schema per ticker: `prices_schema`)
+TABLE_SCHEMAS: tuple[Schema, ...] = (FUNDAMENTALS, CUSTOMERS, CONTRACTS, FINANCINGS, DEBT_FACILITY_TABLE,
+                                     DEBT_MATURITIES, SOURCES, EVENTS, DIVIDENDS)

@@ -72,13 +72,27 @@ def is_covered(rel: str) -> bool:
     return bool(loaders_for(rel))
 
 
+def snapshot_check(rel: str) -> Callable | None:
+    """fn(data_dir) checking that no date of `rel` that says when something became public is after
+    the data's snapshot date (`load.snapshot_date`); None for files without such dates. A rule
+    over the whole data set: validators run it, the loaders a notebook calls do not."""
+    if rel == "claims.yaml":
+        return L.check_claims_snapshot
+    sch = next((s for s in S.TABLE_SCHEMAS if s.file == rel), None)
+    if sch is None or not any(c.by_snapshot for c in sch.columns):
+        return None
+    return lambda d, sch=sch: L.check_snapshot(sch, d)
+
+
 def validate_file(rel: str, data_dir=None) -> list[str]:
-    """Run every loader that reads `rel`; raise the first DataValidationError. Returns the names
-    of the loaders run (empty for a documentation file)."""
+    """Run every loader that reads `rel`, then its snapshot rule; raise the first
+    DataValidationError. Returns the names of the loaders run (empty for a documentation file)."""
     names = []
     for name, fn in loaders_for(rel):
         fn(data_dir)
         names.append(name)
+    if (check := snapshot_check(rel)) is not None:
+        check(data_dir)
     return names
 
 
@@ -93,6 +107,8 @@ def validate_all(data_dir=None) -> list[DataValidationError]:
         return [DataValidationError(str(root), None, None, None, "a data folder")]
     calls = [(n, f) for rel in _TABLES for n, f in loaders_for(rel)[:1]]
     calls += [(n, f) for rel in data_files(root) if _price_ticker(rel) for n, f in loaders_for(rel)[:1]]
+    # the snapshot rule needs the whole data set (the last price date), so it runs here, not in the loaders
+    calls += [(f"snapshot:{rel}", fn) for rel in [*_TABLES, "claims.yaml"] if (fn := snapshot_check(rel))]
     for _name, fn in calls:
         try:
             fn(root)

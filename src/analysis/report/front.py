@@ -395,7 +395,7 @@ METHODS: tuple[tuple[tuple[str, ...], str], ...] = (
      "**Generalized variance decomposition.** The decomposition does not depend on the ordering of the "
      "variables: Pesaran, H. H. and Y. Shin (1998), \"Generalized Impulse Response Analysis in Linear "
      "Multivariate Models\", *Economics Letters* 58(1), 17-29."),
-    (("05_claims_ledger",),
+    (("07_claims_ledger",),
      "**Claims ledger.** Each press claim is restated as one or more checks (a measure computed from the "
      "data, the value stated, a relation and a tolerance); a claim is confirmed when all its checks are, "
      "and differs when any check differs."),

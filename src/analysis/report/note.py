@@ -12,12 +12,15 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from ..atomic import signals_deferred
 from ..results import atomic_write_bytes
 from . import front
 from .exhibits import EXHIBIT_MIME, exhibit_html
@@ -159,9 +162,13 @@ def render_note(build_dir: Path, out_dir: Path, params: dict, meta: dict) -> tup
     """
     build_dir, out_dir = Path(build_dir), Path(out_dir)
     nb = assemble(build_dir, params, meta)
-    html_bytes = render_html(nb)
-    pdf_bytes = render_pdf(nb, build_dir / "typst", pdf_doc(meta))
+    # the PDF (pandoc, then Typst, which releases the GIL) renders beside the HTML, on its own copy
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pdf_job = pool.submit(render_pdf, copy.deepcopy(nb), build_dir / "typst", pdf_doc(meta))
+        html_bytes = render_html(nb)
+        pdf_bytes = pdf_job.result()
     html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
-    atomic_write_bytes(html_path, html_bytes)
-    atomic_write_bytes(pdf_path, pdf_bytes)
+    with signals_deferred():  # an interrupt never leaves a new HTML beside an old PDF
+        atomic_write_bytes(html_path, html_bytes)
+        atomic_write_bytes(pdf_path, pdf_bytes)
     return html_path, pdf_path

@@ -30,6 +30,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+from .. import atomic
 from .exhibits import EXHIBIT_MIME
 
 #: Raw Typst markup for the PDF, carried by front-page blocks next to their `text/html`.
@@ -178,7 +179,7 @@ def notebook_markdown(nb, work_dir: Path) -> tuple[str, dict[str, str]]:
                 if d["kind"] == "figure":
                     nfig += 1
                     path = f"figure-{nfig:02d}.svg"
-                    (work_dir / path).write_text(d["svg"], encoding="utf-8")
+                    atomic.write_text(work_dir / path, d["svg"])
                 parts.append(_raw(exhibit_typst(d, path)))
             elif TYPST_MIME in data:
                 if data[TYPST_MIME].strip():
@@ -189,10 +190,10 @@ def notebook_markdown(nb, work_dir: Path) -> tuple[str, dict[str, str]]:
                 nfig += 1
                 if "image/svg+xml" in data:
                     path = f"image-{nfig:02d}.svg"
-                    (work_dir / path).write_text(data["image/svg+xml"], encoding="utf-8")
+                    atomic.write_text(work_dir / path, data["image/svg+xml"])
                 else:
                     path = f"image-{nfig:02d}.png"
-                    (work_dir / path).write_bytes(base64.b64decode(data["image/png"]))
+                    atomic.write_bytes(work_dir / path, base64.b64decode(data["image/png"]))
                 parts.append(_raw(f"#image({typst_str(path)}, width: 100%)"))
             elif "text/html" in data:
                 # no PDF form for bare HTML (e.g. a DataFrame repr): notebooks display exhibits instead
@@ -259,7 +260,7 @@ def render_pdf(nb, work_dir: Path, doc: dict) -> bytes:
         f"footer-note: {typst_str(doc.get('footer_note', ''))})\n\n"
         + body
     )
-    (work_dir / "main.typ").write_text(main, encoding="utf-8")
+    atomic.write_text(work_dir / "main.typ", main)
     return typst.compile(str(work_dir / "main.typ"), root=str(work_dir), font_paths=font_paths(),
                          ignore_system_fonts=True)
 

@@ -14,7 +14,7 @@ from ..report import exhibits, fmt
 from .base import Markdown, Section
 from .common import plural
 
-NOTEBOOK = "05_claims_ledger"
+NOTEBOOK = "07_claims_ledger"
 CLAIMS_LINE = "data/claims.yaml (press articles, in our own words)"
 REL = {"approx": "\u2248", "below": "<", "above": ">", "equals": "="}
 
