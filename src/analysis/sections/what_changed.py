@@ -1,4 +1,4 @@
-"""Section 07: what changed across results dates (the history's latest note only).
+"""Section 08: what changed across results dates (the history's latest note only).
 
 `make history` builds the note as of every results date in the data and the latest note; the
 latest one compares them: its key figures and verdicts at each date (read from each variant's
