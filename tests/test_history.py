@@ -119,3 +119,12 @@ def test_the_section_refuses_a_missing_variant(tmp_path):
 
     with pytest.raises(DataValidationError, match="2025-11-10"):
         W.build(history=["2025-11-10"], history_root=tmp_path)
+
+
+def test_hand_made_as_of_variants_differ_from_the_default_only_in_as_of():
+    """So a hand-made variant and the history's note of the same date share every run."""
+    base = yaml.safe_load(DEFAULT.read_text())
+    for p in sorted((paths.ROOT / "params").glob("as-of-*.yaml")):
+        doc = yaml.safe_load(p.read_text())
+        assert doc == {**base, "as_of": doc["as_of"]}, p.name
+        assert yaml.safe_load(H.params_text(DEFAULT, doc["as_of"])) == doc

@@ -242,9 +242,27 @@ def verdicts_by_date(verdicts: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["As of", *qs])
 
 
+#: where `make history` builds the note as of each date: reports/history/<date>/
+HISTORY_ROOT = paths.ROOT / "reports" / "history"
+
+
 def results_dir_of(history_root, name: str) -> Path:
     """Results folder of the history variant `name` under `history_root` (reports/history)."""
     return Path(history_root) / name / "build" / "results"
+
+
+def results_identity(names, history_root=None) -> dict[str, dict[str, str]]:
+    """{name: {results file: sha256}} of the history variants `names` (empty where not built):
+    what a note comparing them reads, for its content key."""
+    import hashlib
+
+    root = HISTORY_ROOT if history_root is None else Path(history_root)
+    out = {}
+    for n in names:
+        d = results_dir_of(root, str(n))
+        out[str(n)] = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(d.glob("*.json"))} \
+            if d.is_dir() else {}
+    return out
 
 
 # ============================================================================ CLI

@@ -191,6 +191,18 @@ def notebook_key(stem: str, nb: dict, inject: dict, lib: deps.Library, facts: Da
     return {"key": key, "copy": sha256(key + layout), "layout": layout, "inputs": inputs}
 
 
+def with_history(stamp: dict, own_sections: dict[str, str]) -> dict:
+    """The stamp of a notebook that compares the notes of `make history` (a `history` parameter:
+    the dates it reads, reports/history/<date>/build/results/): its key also covers those results
+    files, by content, and the keys of its own note's other sections, whose results it reads."""
+    from .history import results_identity
+
+    inputs = dict(stamp["inputs"], history=results_identity(stamp["inputs"]["parameters"]["history"]),
+                  sections=dict(sorted(own_sections.items())))
+    key = sha256(canonical(inputs))
+    return {**stamp, "key": key, "copy": sha256(key + stamp["layout"]), "inputs": inputs}
+
+
 def _folder(rel: str) -> str:
     return rel.rpartition("/")[0]
 
@@ -229,6 +241,9 @@ def explain(old: dict | None, new: dict) -> str:
                 changed = [f"data/{c}" for c in changed]
             shown = ", ".join(c.removeprefix("src/") for c in changed[:3]) + (f" +{len(changed) - 3}" if len(changed) > 3 else "")
             why.append(f"{label}: {shown}")
+    for part, label in (("history", "notes compared"), ("sections", "sections of this note")):
+        if a.get(part) != b.get(part):
+            why.append(label)
     for part in ("environment", "epoch", "format"):
         if a.get(part) != b[part]:
             why.append(part)
@@ -275,6 +290,10 @@ def make_plan(params_arg, build_dir, dry_run: bool = False, quiet: bool = False,
         stamp = notebook_key(stem, sources[stem], inject, lib, facts, identity, env, epoch, scans)
         stamp["build_date"] = date
         stamps[stem] = stamp
+    for stem, stamp in stamps.items():  # a note that compares other notes (make history)
+        if stamp["inputs"]["parameters"].get("history"):
+            stamps[stem] = with_history(stamp, {s: k["key"] for s, k in stamps.items() if s != stem})
+    for stem, stamp in stamps.items():
         path = keys_dir / f"{stem}.key"
         old = read_stamp(path)
         if write_if_changed(path, json.dumps(stamp, indent=1, sort_keys=True) + "\n"):

@@ -71,7 +71,7 @@ def test_notebook_gets_declared_common_keys_and_own_section(tmp_path):
     ("as_of: 2030-01-01\n", 1, "as_of", f"on or before {LAST_PRICE}"),
     ('as_of: "2025-02-30"\n', 1, "as_of", "this day does not exist"),
     ("as_of: yesterday\n", 1, "as_of", "'latest' or a real date YYYY-MM-DD"),
-    ("notebooks:\n  01_unit_economics:\n    reported_life: six\n", 3, "notebooks.01_unit_economics.reported_life", "a number"),
+    ("notebooks:\n  01_unit_economics:\n    computing_share_of_da: six\n", 3, "notebooks.01_unit_economics.computing_share_of_da", "a number"),
     ("notebooks:\n  00_overview:\n    tickers: CRWV\n", 3, "notebooks.00_overview.tickers", "a list"),
     ("results_dir: x\n", 1, "results_dir", "the build sets it"),
     ("notebooks:\n  00_overview:\n    results_dir: x\n", 3, "notebooks.00_overview.results_dir", "a parameter declared"),

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from .. import history as H
-from .. import paths
 from ..errors import DataValidationError
 from ..report import exhibits, fmt, style
 from .base import Section
@@ -35,7 +34,7 @@ def build(as_of="latest", history=None, history_root=None, results_dir=None) -> 
     sec = Section(NOTEBOOK, {"as_of": as_of, "history": history})
     if not history:
         return sec
-    root = paths.ROOT / "reports" / "history" if history_root is None else history_root
+    root = H.HISTORY_ROOT if history_root is None else history_root
     snaps = {}
     for d in history:
         rdir = H.results_dir_of(root, d)
