@@ -69,7 +69,7 @@ T0 = CRWV_T0=$$(date +%s%N)
 # ---- the plan: sections and content keys --------------------------------------------------
 # every goal but these needs the plan (report, or a file of the build such as reports/build/executed/<stem>.ipynb)
 NO_PLAN_GOALS := help clean distclean env lab strip fix lint test test-notes bench vendor check-data lock
-ifneq ($(filter-out $(NO_PLAN_GOALS) note@%,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+ifneq ($(filter-out $(NO_PLAN_GOALS) note@% history history-params history-dates history-latest history@%,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
 include $(PLAN)
 endif
 EXECUTED := $(SECTIONS:%=$(BUILD)/executed/%.ipynb)
@@ -167,3 +167,42 @@ distclean: clean ## also remove .venv and caches
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 14
+
+# ==== history: the note as of every results date (issue 12) ===================================
+# `make history` generates params/history/<date>.yaml for every quarterly results date in data/
+# and params/history/latest.yaml (`python -m analysis.history params`: params/default.yaml with only
+# as_of changed; never edited by hand), builds the note as of each date into reports/history/<date>/
+# (in parallel), then the latest note into reports/history/latest/, whose section 08 compares them
+# ("What changed"). Runs are shared with every other variant through the executed-notebook cache: a
+# date already built (by `make test`, an earlier `make history`, a hand-made variant with the same
+# parameters) is not executed again.
+HISTORY := reports/history
+HISTORY_PARAMS := params/history
+HISTORY_SECTION := 08_what_changed
+HISTORY_GOALS := history history-params history-dates history-latest
+HISTORY_DATES = $(filter-out latest,$(basename $(notdir $(wildcard $(HISTORY_PARAMS)/*.yaml))))
+.PHONY: $(HISTORY_GOALS)
+
+history: | $(ENV_OK) ## the note as of every results date in data/ and latest -> reports/history/<date>/; the latest gets "What changed"
+	@$(PY) -m analysis.history params --quiet
+	@$(MAKE) --no-print-directory history-dates
+	@$(MAKE) --no-print-directory history-latest
+	@echo "[history] $(HISTORY)/: $$($(PY) -m analysis.history dates | tr '\n' ' ')"
+
+history-params: | $(ENV_OK)
+	@$(PY) -m analysis.history params --quiet
+
+# one make per date, run in parallel (they share the jobserver); the dates come from the files above
+history-dates: $(addprefix history@,$(HISTORY_DATES))
+history-latest:
+	@CRWV_MAKE_T0=$$(date +%s%N) $(MAKE) --no-print-directory report PARAMS=$(HISTORY_PARAMS)/latest.yaml OUT=$(HISTORY)/latest
+history@%: | history-params
+	@CRWV_MAKE_T0=$$(date +%s%N) $(MAKE) --no-print-directory report PARAMS=$(HISTORY_PARAMS)/$*.yaml OUT=$(HISTORY)/$*
+
+# make test also builds a 2026 note of the history (besides TEST_VARIANTS) and audits it for leaks
+test-notes: history@2026-02-26
+
+# in the latest note, section 08 reads its own note's other results: it runs after them
+ifeq ($(OUT),$(HISTORY)/latest)
+$(BUILD)/executed/$(HISTORY_SECTION).ipynb: | $(filter-out %/$(HISTORY_SECTION).ipynb,$(EXECUTED))
+endif

@@ -274,12 +274,15 @@ def main(argv=None) -> int:
     p = sub.add_parser("params", help="write one parameter file per results date (and latest)")
     p.add_argument("--base", default=str(paths.ROOT / "params" / "default.yaml"))
     p.add_argument("--out", default=str(paths.ROOT / "params" / "history"))
+    p.add_argument("--quiet", action="store_true", help="print nothing")
     a = ap.parse_args(argv)
     if a.cmd == "dates":
         print("\n".join(variant_names()))
     else:
-        for f in write_params(a.base, a.out):
-            print(f.relative_to(paths.ROOT) if f.resolve().is_relative_to(paths.ROOT) else f)
+        files = write_params(a.base, a.out)
+        if not a.quiet:
+            for f in files:
+                print(f.relative_to(paths.ROOT) if f.resolve().is_relative_to(paths.ROOT) else f)
     return 0
 
 
