@@ -16,6 +16,7 @@ import yaml
 
 from analysis import history as H
 from analysis import paths
+from analysis import whatchanged as W
 from analysis.results import Results
 from analysis.verdicts import Verdict
 
@@ -28,10 +29,16 @@ def test_dates_are_every_quarterly_release_then_latest():
     assert H.variant_names() == [*RELEASES, "latest"]
 
 
-def test_a_generated_variant_differs_from_the_base_only_in_as_of():
+def test_a_generated_variant_is_the_base_with_as_of_and_the_point_in_time_assumptions():
     base = yaml.safe_load(DEFAULT.read_text())
+    extra = yaml.safe_load(H.POINT_IN_TIME.read_text())["notebooks"]
     gen = yaml.safe_load(H.params_text(DEFAULT, "2025-11-10"))
-    assert gen == {**base, "as_of": "2025-11-10"}
+    assert gen["as_of"] == "2025-11-10" and gen["first_quarter"] == base["first_quarter"]
+    for stem, section in base["notebooks"].items():
+        assert gen["notebooks"][stem] == {**section, **extra.get(stem, {})}
+    assert gen["notebooks"]["01_unit_economics"]["reported_life"] == 6  # an assumption no as-of data gives
+    latest = yaml.safe_load(H.params_text(DEFAULT, "latest"))
+    assert latest == {**base, "as_of": "latest"}  # the latest note reads the life from the data
 
 
 def test_the_latest_variant_names_the_dates_it_compares():
@@ -70,12 +77,12 @@ def two_dates(tmp_path):
     _write(b, [["Revenue", "2025Q3", 1364.7, "usd_m", "PR_25Q3"], ["Operating margin", "2025Q3", 0.038, "fraction", "PR_25Q3"],
                ["Interest coverage", "2025Q3", 0.07, "ratio", "PR_25Q3"], ["Backlog", "2025Q3", 55600.0, "usd_m", "PR_25Q3"]],
            Verdict("margin_vs_cost_of_debt", "below", "The margin is still below the rate.", {}, "2025Q3"))
-    return {"2025-08-12": H.snapshot(a), "2025-11-10": H.snapshot(b)}
+    return {"2025-08-12": W.snapshot(a), "2025-11-10": W.snapshot(b)}
 
 
 def test_transitions_name_each_moved_figure_and_sentence(two_dates):
     order = list(two_dates)
-    t = H.transitions(H.figures_long(two_dates), H.verdicts_long(two_dates), order)
+    t = W.transitions(W.figures_long(two_dates), W.verdicts_long(two_dates), order)
     fig = t[t["kind"] == "figure"].set_index("item")
     assert fig.at["Revenue", "before"] == "$1,212.8m (2025Q2)" and fig.at["Revenue", "after"] == "$1,364.7m (2025Q3)"
     assert fig.at["Revenue", "change"] == "+12.5%"
@@ -89,13 +96,13 @@ def test_transitions_name_each_moved_figure_and_sentence(two_dates):
 
 def test_ratio_series_and_tables(two_dates):
     order = list(two_dates)
-    figs = H.figures_long(two_dates)
-    r = H.ratio_series(figs, order)
+    figs = W.figures_long(two_dates)
+    r = W.ratio_series(figs, order)
     assert list(r.columns) == ["Operating margin", "Interest coverage"] and list(r.index) == order
     assert r.loc["2025-11-10", "Operating margin"] == pytest.approx(0.038)
-    wide = H.figures_by_date(figs, order)
+    wide = W.figures_by_date(figs, order)
     assert list(wide["As of"]) == order and wide.loc[0, "Backlog"] == "n/a"
-    v = H.verdicts_by_date(H.verdicts_long(two_dates), order)
+    v = W.verdicts_by_date(W.verdicts_long(two_dates), order)
     assert v.iloc[:, 1].tolist() == ["below", "below"]
 
 
@@ -121,10 +128,8 @@ def test_the_section_refuses_a_missing_variant(tmp_path):
         W.build(history=["2025-11-10"], history_root=tmp_path)
 
 
-def test_hand_made_as_of_variants_differ_from_the_default_only_in_as_of():
+def test_hand_made_as_of_variants_are_the_generated_ones():
     """So a hand-made variant and the history's note of the same date share every run."""
-    base = yaml.safe_load(DEFAULT.read_text())
     for p in sorted((paths.ROOT / "params").glob("as-of-*.yaml")):
         doc = yaml.safe_load(p.read_text())
-        assert doc == {**base, "as_of": doc["as_of"]}, p.name
-        assert yaml.safe_load(H.params_text(DEFAULT, doc["as_of"])) == doc
+        assert yaml.safe_load(H.params_text(DEFAULT, doc["as_of"])) == doc, p.name

@@ -23,8 +23,8 @@ from . import fundamentals as F
 from .backlog import guidance_history
 from .data import as_of_date, load_events, load_fundamentals, load_prices
 from .data.rules import period_bounds
+from .fundamentals import significant_digits
 from .labels import metric_label
-from .leaks import significant_digits
 from .overview import abridge
 from .report import fmt
 

@@ -195,7 +195,7 @@ def with_history(stamp: dict, own_sections: dict[str, str]) -> dict:
     """The stamp of a notebook that compares the notes of `make history` (a `history` parameter:
     the dates it reads, reports/history/<date>/build/results/): its key also covers those results
     files, by content, and the keys of its own note's other sections, whose results it reads."""
-    from .history import results_identity
+    from .whatchanged import results_identity
 
     inputs = dict(stamp["inputs"], history=results_identity(stamp["inputs"]["parameters"]["history"]),
                   sections=dict(sorted(own_sections.items())))

@@ -41,7 +41,8 @@ def test_keys_are_stable(facts):
 def test_a_parameter_changes_only_its_notebook(facts, tmp_path):
     text = (paths.params_dir() / "default.yaml").read_text(encoding="utf-8")
     f = tmp_path / "v.yaml"
-    f.write_text(text.replace("computing_share_of_da: 1.0", "computing_share_of_da: 0.8"), encoding="utf-8")
+    # the first occurrence: section 01's (06_funding has its own)
+    f.write_text(text.replace("computing_share_of_da: 1.0", "computing_share_of_da: 0.8", 1), encoding="utf-8")
     assert changed(keys(facts), keys(facts, params=P.load(f, DECLARED))) == ["01_unit_economics"]
 
 
@@ -93,11 +94,13 @@ def test_data_files_come_from_the_loaders_a_notebook_calls(facts):
 
 
 @pytest.mark.parametrize("edit, expect", [
-    ("change prices/SMH.csv", {"00_overview", "04_sector_contagion", "07_claims_ledger"}),
-    ("delete prices/SMH.csv", {"00_overview", "04_sector_contagion", "07_claims_ledger"}),
-    ("add prices/ZZZZ.csv", {"00_overview", "04_sector_contagion", "07_claims_ledger"}),
-    ("change fundamentals.csv", {"01_unit_economics", "02_backlog_conversion", "03_customer_concentration",
-                                 "07_claims_ledger"}),
+    # 06_funding values the shares (prices) and reads the filings; 00_overview tells what was new
+    # on the as-of date (fundamentals: results and guidance) and which figures it withholds
+    ("change prices/SMH.csv", {"00_overview", "04_sector_contagion", "06_funding", "07_claims_ledger"}),
+    ("delete prices/SMH.csv", {"00_overview", "04_sector_contagion", "06_funding", "07_claims_ledger"}),
+    ("add prices/ZZZZ.csv", {"00_overview", "04_sector_contagion", "06_funding", "07_claims_ledger"}),
+    ("change fundamentals.csv", {"00_overview", "01_unit_economics", "02_backlog_conversion",
+                                 "03_customer_concentration", "06_funding", "07_claims_ledger"}),
     ("change prices/PROVENANCE.md", set()),
 ])
 def test_data_changes_re_run_what_reads_them(facts, edit, expect):

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import history as H
+from .. import whatchanged as H
 from ..errors import DataValidationError
 from ..report import exhibits, fmt, style
 from .base import Section
