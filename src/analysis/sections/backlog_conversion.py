@@ -63,8 +63,12 @@ def build(as_of="latest", first_quarter="2024Q1", delay_days=None, site_mw=None,
         sec.text("timing_table", "No split of the backlog by due date is disclosed in the data at this note's date.")
     sec.exhibit("contracts_table", _contracts_table(c))
     sec.text("guidance_text", _guidance_text(c))
-    sec.exhibit("guidance_chart", _guidance_chart(c))
-    sec.exhibit("guidance_table", _guidance_table(c))
+    if len(c["guid"]):
+        sec.exhibit("guidance_chart", _guidance_chart(c))
+        sec.exhibit("guidance_table", _guidance_table(c))
+    else:  # no guidance public yet (the note as of the first results day): the text says so
+        sec.text("guidance_chart", "")
+        sec.text("guidance_table", "")
     _delay_items(c)
     sec.text("verdict_notes", _verdict_notes(c))
     return sec

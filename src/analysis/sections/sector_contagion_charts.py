@@ -132,8 +132,9 @@ def headline_rows(c) -> pd.DataFrame:
     m = ct[ct["window"] == c.main_lab].set_index("event_id")
     w = ct[ct["window"] == c.wide_lab].set_index("event_id")
     ids = [e for e in m.index if np.isfinite(m.at[e, "car"])]
-    if not ids:
-        return pd.DataFrame(columns=["event_id", "day0", "driver"])
+    if not ids:  # no event of the source's own with a CAR yet (an early as-of date)
+        return pd.DataFrame(columns=["event_id", "day0", "kind", "raw_main", "car_main", "car0_main", "raw_wide",
+                                     "car_wide", "car0_wide", "alpha", "model", "driver"])
     out = pd.DataFrame({
         "event_id": ids, "day0": m.loc[ids, "day0"].to_numpy(), "kind": m.loc[ids, "kind"].to_numpy(),
         "raw_main": m.loc[ids, "raw_return"].to_numpy(), "car_main": m.loc[ids, "car"].to_numpy(),
