@@ -39,6 +39,7 @@ def kinds(text, facts, as_of=AS_OF):
     "In 2026 the company grew.",
     "On 15 December 2025 the WSJ reported a delay.",
     "By Dec 2025 the stock had fallen.",
+    "From 2025-10-01 to 2026-02-26 the stock fell.",            # a span ending later: not a term
 ])
 def test_later_dates_are_leaks(text, facts):
     assert kinds(text, facts) == ["date"], text
@@ -54,6 +55,8 @@ def test_later_dates_are_leaks(text, facts):
     "Built with nbconvert 7.16.6 and pandas 2026.1.0.",         # version strings are not dates
     "Under the delay scenario, revenue moves into 2026Q1.",     # a labelled scenario
     "Day 0 of E14 is the next session, 2025-11-11.",            # the next session, marked as such
+    "Meta's capacity runs 2027-Dec 2032.",                      # a span of two later dates: a term
+    "Contracts signed in 2025Q4 (to date) total $1bn.",         # the quarter to date
 ])
 def test_forward_looking_or_public_dates_are_not_leaks(text, facts):
     assert kinds(text, facts) == [], text
@@ -154,7 +157,11 @@ def test_the_pdf_is_judged_against_the_html_for_low_precision_figures(facts):
 
 
 def test_audit_documents_reads_both_renderings():
-    html = "<p>The backlog reached $55.6bn.</p><p>Per [RR] it was $66.8bn.</p>"
-    found = L.audit_documents(html, "The backlog reached $55.6bn. Per [RR] it was $66.8bn.", AS_OF)
+    html = "<p>The backlog reached $55.6bn.</p><p>Per [RR] the backlog was $66.8bn and Q4 revenue $1,572.0m.</p>"
+    pdf = "The backlog reached $55.6bn. Per [RR] the backlog was $66.8bn and Q4 revenue $1,572.0m."
+    found = L.audit_documents(html, pdf, AS_OF)
+    # a precise figure is caught in both; a rounder one in the HTML (judged next to its words), and
+    # in the PDF only where it prints it more often than the HTML
     assert sorted((lk.kind, lk.token, lk.where) for lk in found) == [
-        ("figure", "$66.8bn", "html"), ("figure", "$66.8bn", "pdf"), ("source", "RR", "html"), ("source", "RR", "pdf")]
+        ("figure", "$1,572.0m", "html"), ("figure", "$1,572.0m", "pdf"), ("figure", "$66.8bn", "html"),
+        ("source", "RR", "html"), ("source", "RR", "pdf")]

@@ -87,7 +87,7 @@ def _render(build: Path, out: Path, params_file: Path) -> None:
 
 def test_a_later_fact_computed_in_a_notebook_is_caught(tmp_path):
     """Copy the 2025-11-10 build, add to a copy of the overview notebook a cell that reads the
-    fundamentals without `as_of` (the bug a leak is) and prints the Q4-25 backlog, execute it
+    fundamentals without `as_of` (the bug a leak is) and prints the Q4-25 revenue, execute it
     into the copy, render the note: the audit must name the planted figure."""
     from analysis.build import execute
 
@@ -99,8 +99,8 @@ def test_a_later_fact_computed_in_a_notebook_is_caught(tmp_path):
         "from analysis.data import load_fundamentals\n"
         "from analysis.report import fmt\n"
         "_f = load_fundamentals()  # no as_of: every row, later ones included\n"
-        "_bl = _f[(_f['metric'] == 'revenue_backlog') & (_f['period'] == '2025Q4')]['value'].max()\n"
-        "display(Markdown(f'By the end of the year the backlog had reached {fmt.usd_bn(_bl)}.'))\n")
+        "_rev = _f[(_f['metric'] == 'revenue') & (_f['period'] == '2025Q4')]['value'].min()\n"
+        "display(Markdown(f'Fourth-quarter revenue came to {fmt.usd_m(_rev)}.'))\n")
     cell.metadata["tags"] = ["hide-input"]
     nb.cells.insert(len(nb.cells) - 1, cell)
     (tmp_path / "notebooks").mkdir()
@@ -111,9 +111,10 @@ def test_a_later_fact_computed_in_a_notebook_is_caught(tmp_path):
     out = tmp_path / "note"
     _render(build, out, params)
     found = leaks.audit_note(out, EVENING)
-    assert any(lk.kind == "figure" and lk.token == "$66.8bn" and "2025Q4" in lk.why for lk in found), \
-        "the planted Q4-25 backlog was not caught:\n" + "\n".join(map(str, found))
-    assert {lk.where for lk in found if lk.token == "$66.8bn"} == {"html", "pdf"}
+    # RR (2026-06-11) gives Q4-25 revenue as 1,572 (fundamentals.csv)
+    assert any(lk.kind == "figure" and lk.token == "$1,572.0m" and "2025Q4" in lk.why for lk in found), \
+        "the planted Q4-25 revenue was not caught:\n" + "\n".join(map(str, found))
+    assert {lk.where for lk in found if lk.token == "$1,572.0m"} == {"html", "pdf"}
 
 
 def test_later_dates_ids_and_figures_typed_into_a_notebook_are_caught(tmp_path):

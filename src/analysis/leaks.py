@@ -258,8 +258,26 @@ def date_tokens(text: str) -> list[DateToken]:
     return sorted(out, key=lambda t: t.start)
 
 
+_TO_DATE = re.compile(r"\s*\(?to date\b", re.IGNORECASE)
+
+
+_RANGE_JOIN = re.compile(r"\s*(?:-|to|through|until)\s*", re.IGNORECASE)
+
+
 def _later_unexplained(text: str, as_of: date, public_spans: frozenset) -> list[DateToken]:
-    return [t for t in date_tokens(text) if t.later_than(as_of) and not _explained_date(t, public_spans)]
+    """Later date tokens that the public data do not explain, that are not the quarter to date
+    ('2025Q4 (to date)'), and that are not part of a span of two later dates ('2027-Dec 2032':
+    a contract's term or a schedule, not a date something happened)."""
+    toks = date_tokens(text)
+    later = [t.later_than(as_of) for t in toks]
+    joined = set()
+    for i in range(len(toks) - 1):
+        a, b = toks[i], toks[i + 1]
+        gap = _RANGE_JOIN.fullmatch(text[a.end:b.start])
+        if gap and later[i] and later[i + 1]:
+            joined |= {i, i + 1}
+    return [t for i, t in enumerate(toks) if later[i] and i not in joined and not _explained_date(t, public_spans)
+            and not (t.kind == "period" and t.first <= as_of and _TO_DATE.match(text, t.end))]
 
 
 def _explained_date(t: DateToken, public_spans) -> bool:
@@ -411,6 +429,11 @@ _STOP = {"the", "and", "for", "end", "low", "high", "share", "total", "net", "du
          "guidance", "expense", "income", "year", "per", "life", "days", "day", "years", "power", "site"}
 
 
+#: words of metric names too common to name a figure ("revenue" stands near most amounts)
+_GENERIC = {"revenue", "operating", "interest", "debt", "cash", "expense", "income", "net", "total", "adjusted",
+            "share", "shares", "outstanding", "current", "non-current", "end"}
+
+
 def _words(*texts) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for t in texts:
@@ -497,7 +520,7 @@ def data_facts(as_of, data_dir=None) -> Facts:
     fund_all, fund = D.load_fundamentals(None, data_dir), D.load_fundamentals(as_of, data_dir)
     rows("fundamentals.csv", fund_all, fund, "value", lambda r: r["unit"],
          lambda r: f"{r['metric']} {r['period']} [{r['source']}, published {_iso(r['published'])}]",
-         lambda r: _words(metric_label(r["metric"])))
+         lambda r: tuple(w for w in _words(metric_label(r["metric"])) if w.lower() not in _GENERIC))
     # dates public on as_of: periods of public rows (guidance periods), contract and financing
     # dates, claims' periods and dates, titles of documents of as_of or before, days 0 of public
     # events. Free-text notes and event descriptions are not used: they were written afterwards.
@@ -591,8 +614,13 @@ def _later_match(n: Number, facts: Facts) -> list[Fact]:
     return [] if facts.explained(n) else [f for f in facts.later if _matches(f, n)]
 
 
+#: printed digits from which a precise later fact counts wherever it stands ('$1,572.0m', '1,572.0');
+#: a rounder number ('$66.8bn', '71%') counts only next to a word that names the fact
+STRICT_DIGITS = 4
+
+
 def _strict(f: Fact, n: Number) -> bool:
-    return f.strict and n.digits >= 3
+    return f.strict and (n.digits >= STRICT_DIGITS or f.unit == "mw")
 
 
 def audit_figures(segments: list[Segment], as_of: date, facts: Facts, where: str = "html") -> list[Leak]:
