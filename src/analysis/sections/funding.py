@@ -10,7 +10,14 @@ import pandas as pd
 from .. import fundamentals as F
 from .. import funding as FN
 from .. import unit_economics as U
-from ..data import load_debt_facilities, load_debt_maturities, load_fundamentals, load_sources
+from ..data import (
+    as_of_date,
+    load_debt_facilities,
+    load_debt_maturities,
+    load_fundamentals,
+    load_sources,
+)
+from ..data.rules import period_bounds
 from ..report import exhibits, fmt, style
 from . import valuation as VS
 from .base import Section
@@ -19,6 +26,14 @@ NOTEBOOK = "06_funding"
 METRICS = F.PANEL_METRICS + ("operating_cash_flow", "capex_cash", "property_and_equipment_gross",
                              "property_and_equipment_net")
 CUMULATIVE_PERIODS = ("2025-9M", "FY2025", "2026H1")
+#: periods whose debt flows (cash-flow statement) are in the data, latest first
+FINANCING_PERIODS = ("2025-9M", "2025Q3")
+
+
+def _ended(periods, as_of) -> tuple[str, ...]:
+    """The periods that had ended by `as_of` (all for 'latest'): a note never names a later one."""
+    cutoff = as_of_date(as_of)
+    return tuple(p for p in periods if cutoff is None or pd.Timestamp(period_bounds(p)[1]) <= cutoff)
 FACILITY_NAMES = {
     "ddtl_1_0": "DDTL 1.0", "ddtl_2_0": "DDTL 2.0", "ddtl_2_1": "DDTL 2.1 tranche", "ddtl_3_0": "DDTL 3.0",
     "ddtl_4_0": "DDTL 4.0", "ddtl_5_0": "DDTL 5.0", "term_loan_2024": "2024 term loan", "revolver": "Revolver",
@@ -70,23 +85,38 @@ def build(as_of="latest", first_quarter="2024Q1", useful_lives=(6, 5, 4), comput
 
 
 # --------------------------------------------------------------------------- funding gap
+def _oem_note(fund) -> str:
+    """The capex later reclassified as non-cash OEM financing, as far as it was public by the note's date."""
+    rows = fund[fund["metric"] == "capex_noncash_oem_reduction"].sort_values("period")
+    return "".join(f"{r.period} capex includes {fmt.usd_m(r.value, 0)} later treated as non-cash OEM financing "
+                   f"[{r.source}]. " for r in rows.itertuples())
+
+
 def _gap(sec, fund, panel, reg) -> None:
     gap = FN.funding_gap(panel)
-    cum = FN.period_funding_gap(fund, CUMULATIVE_PERIODS)
+    cum = FN.period_funding_gap(fund, _ended(CUMULATIVE_PERIODS, sec.as_of))
     sec.data.update(gap=gap, gap_cumulative=cum)
     money = {c: "usd_m" for c in ("operating_cash_flow", "capex_cash", "funding_gap")}
     sec.table("funding_gap", gap, money)
     sec.table("funding_gap_cumulative", cum, money)
     have = gap.dropna(subset=["funding_gap"])
     fin = None
-    for p in ("2025-9M", "2025Q3"):
+    periods = _ended(FINANCING_PERIODS, sec.as_of)
+    for p in periods:
         f = FN.gap_financing(fund, p)
         sec.value(f"net_debt_raised_{p.replace('-', '_')}", f["net_debt_raised"], "usd_m",
                   f"Net new debt (proceeds less repayments), {p}", (f["sources"] or "").split("; "), period=p)
         fin = fin or (f if not _na(f["net_debt_raised"]) else None)
-    fin = fin or FN.gap_financing(fund, "2025-9M")
+    fin = fin or (FN.gap_financing(fund, periods[0]) if periods else None)
     sec.data["financing"] = fin
-    v = sec.verdict(FN.funding_gap_verdict(fin))
+    if fin is None:  # no period with debt flows had ended by the note's date
+        from ..verdicts import Verdict
+
+        v = sec.verdict(Verdict("funding_gap", "insufficient data",
+                                "No period whose debt flows are in the data had been reported by the note's date, "
+                                "so the funding gap cannot be split by source."))
+    else:
+        v = sec.verdict(FN.funding_gap_verdict(fin))
     if len(have):
         last = have.iloc[-1]
         sec.value("funding_gap_latest", last["funding_gap"], "usd_m", f"Funding gap, {last['quarter']}",
@@ -118,9 +148,8 @@ def _gap(sec, fund, panel, reg) -> None:
         source=_src_line(gap["sources"], reg) + ".",
         notes=("Funding gap = cash purchases of property and equipment - net cash from operating activities, "
                "per calendar quarter (positive = financed by debt, equity or cash). * = derived by subtraction "
-               "(Q2 = 9M - Q1 - Q3, Q4 = FY - 9M), confidence of the weakest parent. Q2-25 capex reflects the "
-               "$689m later treated as non-cash OEM financing (Q3-25 release). n/a = not in the data "
-               "(see data/FUNDAMENTALS.md).")))
+               "(Q2 = 9M - Q1 - Q3, Q4 = FY - 9M), confidence of the weakest parent. "
+               + _oem_note(fund) + "n/a = not in the data (see data/FUNDAMENTALS.md).")))
     g = gap.dropna(subset=["funding_gap"])
     pos = list(g["funding_gap"] > 0)
     run = next((i for i in range(len(pos)) if all(pos[i:])), None)
@@ -138,8 +167,11 @@ def _gap(sec, fund, panel, reg) -> None:
         fig, title=chart_title, source=_src_line(g["sources"], reg) + ".",
         notes="Quarters with both figures only (gaps in the sequence are quarters not in the data); "
               "* = derived by subtraction."))
+    if not periods:
+        sec.text("financing_table", "")  # the verdict above says why
+        return
     fin_rows = []
-    for p in ("2025Q3", "2025-9M"):
+    for p in periods[::-1]:
         f = FN.gap_financing(fund, p)
         fin_rows.append({"Period": p, "Funding gap": fmt.usd_m(f["funding_gap"], 0),
                          "Net new debt": fmt.usd_m(f["net_debt_raised"], 0),
@@ -153,8 +185,8 @@ def _gap(sec, fund, panel, reg) -> None:
         source=_src_line([r["Sources"] for r in fin_rows], reg) + ".",
         notes=("Net new debt = proceeds from issuance of debt - repayments of debt (cash-flow statement). Shares can "
                "exceed 100%: the excess went to cash. Equity: IPO and over-allotment proceeds, net of underwriting; "
-               "n/a where the period's cash-flow lines are not in the data. Debt flows after 2025-09-30 are not in "
-               "the data.")))
+               "n/a where the period's cash-flow lines are not in the data. Debt flows after "
+               + max(period_bounds(p)[1] for p in periods).isoformat() + " are not in the data.")))
 
 
 # --------------------------------------------------------------------------- debt, maturities, cost, liquidity
