@@ -13,7 +13,8 @@ import matplotlib.ticker as mticker
 import pandas as pd
 
 from .. import backlog as B
-from ..data import load_contracts, load_fundamentals, load_sources
+from ..data import as_of_date, load_contracts, load_fundamentals, load_sources
+from ..data.rules import period_bounds
 from ..fundamentals import quarterly_panel
 from ..precision import ratio_unit
 from ..report import exhibits, fmt, style
@@ -448,6 +449,10 @@ def _contracts_table(c):
     bq = bq.assign(bookings=[fmt.about(b, u, "num", 0) for b, u in zip(bq["bookings"], unit, strict=True)],
                    explained_share=[fmt.about(x, u, "pct", 0) for x, u in zip(bq["explained_share"], share_unit,
                                                                                  strict=True)])
+    # the quarter the note's date falls in is shown as such: its contracts so far, not the quarter's
+    cutoff = as_of_date(c["sec"].as_of)
+    bq = bq.assign(quarter=[f"{q} (to date)" if cutoff is not None and pd.Timestamp(period_bounds(q)[1]) > cutoff
+                            else q for q in bq["quarter"]])
     t = bq.rename(columns={"quarter": "Quarter", "bookings": "Implied bookings", "bookings_confidence": "Confidence",
                            "announced_usd_m": "Announced contracts (up to)", "n_contracts": "Count",
                            "counterparties": "Contracts [source]", "explained_share": "Announced / implied"})

@@ -312,6 +312,21 @@ def _period_ending(d) -> str | None:
 
 
 # --------------------------------------------------------------------------- returns on capital
+def _life_basis(fund, reported_life) -> str:
+    """Where the reported life comes from: the data public on the note's date (with the latest
+    change of life they show), or an assumption where they give none."""
+    h = U.useful_life_history(fund)
+    if not len(h):
+        return "an ASSUMPTION: the data of the note's date give no useful life"
+    ch = U.life_change(h)
+    if ch is not None and ch["current"] == reported_life:
+        return (f"the life since {fmt.date(ch['effective'])[:4]}; {fmt.num(ch['previous'], 0)} years before "
+                f"[{', '.join(ch['sources'])}]")
+    last = h.iloc[-1]
+    return (f"the life the data state [{last['source']}]" if float(last["life"]) == reported_life
+            else f"an ASSUMPTION: the data state {fmt.num(float(last['life']), 0)} years [{last['source']}]")
+
+
 def _roic(sec, panel, ratios, lives, share, reported_life, reg) -> None:
     roic = FN.returns_on_capital(panel, lives, computing_share_of_da=share, reported_life=reported_life)
     sec.data["roic"] = roic
@@ -349,7 +364,7 @@ def _roic(sec, panel, ratios, lives, share, reported_life, reg) -> None:
         notes=(f"Annualised operating return = 4 x quarterly operating income / capital. Operating income restated "
                f"for a useful life of computing equipment of L years: D&A x {reported_life}/L for the share "
                f"{fmt.pct(share, 0)} of D&A taken as computing equipment (ASSUMPTION), the reported figure at "
-               f"{reported_life} years (the life since 2023; five before). Capital: property and equipment as reported "
+               f"{reported_life} years ({_life_basis(sec.data['fund'], reported_life)}). Capital: property and equipment as reported "
                "(including construction in progress), the average of the quarter's opening and closing balances, or "
                "the closing balance where no opening one is in the data (a separate row). Pre-tax; not restated "
                "for the lower net PP&E a shorter life would leave. Quarters without PP&E in the data are omitted.")))
