@@ -107,6 +107,7 @@ def test_an_undated_source_is_a_leak_in_a_point_in_time_note(facts):
     ("Weather cost the 260 MW campus.", "260 MW"),                  # E18 capacity: strict
     ("Rain and wind cost 60 days at Denton.", "60 days"),           # E18 duration, next to a name from it
     ("The stock closed at $88.39.", "$88.39"),                      # the 2025-11-11 close
+    ("The GPU useful life is 5 years.", "5 years"),                 # PHYS/10-K, undated: not public
 ])
 def test_later_figures_are_leaks(text, token, facts):
     found = [lk for lk in L.audit_text(text, AS_OF, facts=facts) if lk.kind == "figure"]
@@ -119,6 +120,7 @@ def test_later_figures_are_leaks(text, token, facts):
     "The operating margin was 71.0% in a hypothetical.",                # 71% with no word naming Microsoft
     "The event-study estimation window is 60 days long.",               # 60 days, no name from E18
     "2024Q4 interest expense of 149.0 is derived as FY - 9M.",          # derived from public rows
+    "The GPU useful life is 5 years (an ASSUMPTION).",                  # a labelled assumption
     "The close on 2025-11-10 was $105.61.",                             # a public close
 ])
 def test_public_or_unrelated_figures_are_not_leaks(text, facts):

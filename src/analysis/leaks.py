@@ -24,7 +24,8 @@ or a parameter file is caught as surely as one computed by a loader called witho
   it too. A fact with fewer than three significant digits (71%, $2.0bn), and every fact taken
   from an event description except capacities in MW, counts only next to a word that names it
   (the customer, the metric, the counterparty, a name from the event) in its sentence or table
-  row; the PDF may print such a number no more often than the HTML does.
+  row, unless that sentence labels it an ASSUMPTION; the PDF may print such a number no more
+  often than the HTML does.
 
 `audit_note(note_dir, as_of)` returns the `Leak`s found (empty = clean); `audit_text` checks any
 text (one segment), which is how a test shows that a planted later fact is caught.
@@ -610,6 +611,11 @@ def _iso(d) -> str:
     return "unknown" if d is None or pd.isna(d) else pd.Timestamp(d).date().isoformat()
 
 
+#: a number its sentence labels as an assumption (the project's capitalised ASSUMPTION) is the
+#: note's own choice, not a figure from a document: a round one may equal a later fact
+_ASSUMPTION = re.compile(r"\bASSUMPTIONS?\b")
+
+
 def _later_match(n: Number, facts: Facts) -> list[Fact]:
     return [] if facts.explained(n) else [f for f in facts.later if _matches(f, n)]
 
@@ -630,7 +636,8 @@ def audit_figures(segments: list[Segment], as_of: date, facts: Facts, where: str
     for seg in segments:
         for n in numbers(seg.text):
             for f in _later_match(n, facts):
-                if _strict(f, n) or any(_word(w).search(seg.names) for w in f.words):
+                if _strict(f, n) or (any(_word(w).search(seg.names) for w in f.words)
+                                     and not _ASSUMPTION.search(seg.names)):
                     leaks.append(Leak("figure", n.token.strip(), f"matches {f.label}, not public on {as_of.isoformat()}",
                                       _ctx(seg.text, n.start, n.end), where))
                     break
