@@ -100,10 +100,14 @@ def test_ratio_series_and_tables(two_dates):
     r = W.ratio_series(figs, order)
     assert list(r.columns) == ["Operating margin", "Interest coverage"] and list(r.index) == order
     assert r.loc["2025-11-10", "Operating margin"] == pytest.approx(0.038)
-    wide = W.figures_by_date(figs, order)
-    assert list(wide["As of"]) == order and wide.loc[0, "Backlog"] == "n/a"
+    wide = W.figures_by_date(figs, order).set_index("Figure")
+    assert list(wide.columns) == ["2025-08-12 (2025Q2)", "2025-11-10 (2025Q3)"]
+    assert wide.at["Backlog", "2025-08-12 (2025Q2)"] == "n/a"
+    assert wide.at["Revenue", "2025-11-10 (2025Q3)"] == "$1,364.7m"  # the note's own quarter: no period
     v = W.verdicts_by_date(W.verdicts_long(two_dates), order)
-    assert v.iloc[:, 1].tolist() == ["below", "below"]
+    assert v.columns.tolist() == ["Question", *order] and v.iloc[0, 1:].tolist() == ["below", "below"]
+    s = W.sentence_moves(W.verdicts_long(two_dates), order).iloc[0]
+    assert s["changed_at"] == ["2025-11-10"] and s["last_sentence"] == "The margin is still below the rate."
 
 
 def test_the_section_compares_the_variants_and_this_note(two_dates, tmp_path):
@@ -113,8 +117,10 @@ def test_the_section_compares_the_variants_and_this_note(two_dates, tmp_path):
     for d, sub in (("2025-08-12", "a"), ("2025-11-10", "b")):
         (root / d / "build").mkdir(parents=True)
         (root / d / "build" / "results").symlink_to(tmp_path / sub)
-    sec = W.build(history=["2025-08-12", "2025-11-10"], history_root=root, results_dir=tmp_path / "b")
-    assert sec.names() == ["heading", "intro", "figures_by_date", "verdicts_by_date", "transitions", "small_multiples"]
+    sec = W.build(history=["2025-08-12", "2025-11-10"], history_root=root, this_note=tmp_path / "b")
+    assert sec.names() == ["heading", "intro", "figures_by_date", "transitions", "verdicts_by_date", "sentences",
+                           "small_multiples"]
+    assert "Changed at 2025-11-10" in sec.items["sentences"]
     assert list(sec.data["ratios"].index) == ["2025-08-12", "2025-11-10", W.THIS_NOTE]
     assert sec.results.values["figures_changed"]["value"] == 4  # revenue, margin, coverage, backlog
     assert W.build().names() == []  # no history: nothing to show

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class Snapshot:
     verdicts: pd.DataFrame
 
 
-FIGURE_COLUMNS = ["label", "period", "value", "unit", "sources"]
+FIGURE_COLUMNS = ["label", "period", "value", "unit", "sources", "rounding"]
 VERDICT_COLUMNS = ["key", "question", "answer", "sentence", "period"]
 
 
@@ -50,7 +51,7 @@ def snapshot(results_dir, name: str = "") -> Snapshot:
             df = pd.DataFrame(t["rows"], columns=t["columns"])
             for r in df.to_dict("records"):
                 figs.append({"label": r["label"], "period": r.get("period"), "value": r.get("value"),
-                             "unit": r.get("unit"), "sources": r.get("sources")})
+                             "unit": r.get("unit"), "sources": r.get("sources"), "rounding": r.get("rounding") or 0.0})
         for key, v in (res.get("verdicts") or {}).items():
             verdicts.append({"key": key, "question": v.get("question"), "answer": v.get("answer"),
                              "sentence": v.get("sentence"), "period": v.get("period")})
@@ -71,14 +72,16 @@ def verdicts_long(snaps: dict[str, Snapshot]) -> pd.DataFrame:
     return df[["date", *VERDICT_COLUMNS]]
 
 
-def format_figure(value, unit) -> str:
-    """A key figure as the note prints it ('n/a' when missing)."""
+def format_figure(value, unit, rounding: float = 0.0) -> str:
+    """A key figure as the note prints it, at the precision of its source ('about $1.6bn' for a
+    rounded figure; 'n/a' when missing)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return fmt.NA
-    if unit == "usd_m":
-        return fmt.usd_bn(value) if abs(value) >= 10_000 else fmt.usd_m(value)
-    return {"usd": fmt.usd, "fraction": fmt.pct, "ratio": fmt.ratio, "years": fmt.years,
-            "count": lambda x: fmt.num(x, 0)}.get(unit, lambda x: str(x))(value)
+    style = {"usd_m": "usd_bn" if abs(value) >= 10_000 else "usd_m", "fraction": "pct", "ratio": "ratio",
+             "years": "years"}.get(unit)
+    if style is not None:
+        return fmt.about(value, rounding or 0.0, style, 2 if unit == "ratio" else 1)
+    return {"usd": fmt.usd, "count": lambda x: fmt.num(x, 0)}.get(unit, lambda x: str(x))(value)
 
 
 def _delta(before, after, unit) -> str:
@@ -115,8 +118,8 @@ def transitions(figs: pd.DataFrame, verdicts: pd.DataFrame, order: list[str]) ->
             if va == vb and pa == pb:
                 continue
             unit = (rb if rb is not None else ra)["unit"]
-            before = "n/a" if ra is None else f"{format_figure(va, unit)} ({pa})"
-            after = "n/a" if rb is None else f"{format_figure(vb, unit)} ({pb})"
+            before = "n/a" if ra is None else f"{format_figure(va, unit, ra['rounding'])} ({pa})"
+            after = "n/a" if rb is None else f"{format_figure(vb, unit, rb['rounding'])} ({pb})"
             rows.append({"since": a, "to": b, "kind": "figure", "item": label, "before": before, "after": after,
                          "change": _delta(None if va is None else float(va), None if vb is None else float(vb), unit)})
         va_ = verdicts[verdicts["date"] == a].set_index("key")
@@ -145,29 +148,61 @@ def ratio_series(figs: pd.DataFrame, order: list[str], units=RATIO_UNITS) -> pd.
     return wide[labels].astype(float) if labels else wide
 
 
+_QUARTER = re.compile(r"^\d{4}Q[1-4]$")
+
+
+def note_quarter(figs: pd.DataFrame, name: str) -> str | None:
+    """The latest quarter any key figure of note `name` refers to (the quarter it was written on)."""
+    qs = sorted(p for p in figs.loc[figs["date"] == name, "period"].dropna() if _QUARTER.match(str(p)))
+    return qs[-1] if qs else None
+
+
 def figures_by_date(figs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Table of key figures at each date: one row per date, one column per figure, each cell the
-    figure with its period ('$1,364.7m (2025Q3)')."""
+    """Key figures (rows) as each note stood (columns: the notes in `order`, headed '<name> (<its
+    latest quarter>)'): each cell the figure as printed, with its period in brackets when that is
+    not the note's latest quarter (a figure not reported again: stale, and said so)."""
     labels = list(dict.fromkeys(figs["label"]))
-    rows = []
+    cols = {}
     for d in order:
+        q = note_quarter(figs, d)
         f = figs[figs["date"] == d].drop_duplicates("label").set_index("label")
-        row = {"As of": d}
+        cells = []
         for label in labels:
-            row[label] = (f"{format_figure(f.at[label, 'value'], f.at[label, 'unit'])} ({f.at[label, 'period']})"
-                          if label in f.index else fmt.NA)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["As of", *labels])
+            if label not in f.index:
+                cells.append(fmt.NA)
+                continue
+            r = f.loc[label]
+            text = format_figure(r["value"], r["unit"], r["rounding"])
+            cells.append(text if text == fmt.NA or r["period"] == q else f"{text} ({r['period']})")
+        cols[f"{d} ({q})" if q else d] = cells
+    return pd.DataFrame({"Figure": labels, **cols})
 
 
 def verdicts_by_date(verdicts: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Table of verdict answers at each date: one row per date, one column per question."""
+    """Verdict answers: one row per question, one column per note in `order`."""
     qs = list(dict.fromkeys(verdicts["question"]))
-    rows = []
+    cols = {}
     for d in order:
         v = verdicts[verdicts["date"] == d].drop_duplicates("question").set_index("question")
-        rows.append({"As of": d, **{q: (v.at[q, "answer"] if q in v.index else fmt.NA) for q in qs}})
-    return pd.DataFrame(rows, columns=["As of", *qs])
+        cols[d] = [v.at[q, "answer"] if q in v.index else fmt.NA for q in qs]
+    return pd.DataFrame({"Question": qs, **cols})
+
+
+def sentence_moves(verdicts: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """How each verdict's sentence (the thesis sentence it prints) moved across the notes in
+    `order`: question, first (note name), first_sentence, last, last_sentence, changed_at (the
+    notes at which the sentence differed from the one before), n_changes."""
+    rows = []
+    for q in dict.fromkeys(verdicts["question"]):
+        seq = [(d, verdicts[(verdicts["date"] == d) & (verdicts["question"] == q)]["sentence"]) for d in order]
+        seq = [(d, s.iloc[0]) for d, s in seq if len(s)]
+        if not seq:
+            continue
+        changed = [b[0] for a, b in zip(seq, seq[1:], strict=False) if a[1] != b[1]]
+        rows.append({"question": q, "first": seq[0][0], "first_sentence": seq[0][1], "last": seq[-1][0],
+                     "last_sentence": seq[-1][1], "changed_at": changed, "n_changes": len(changed)})
+    return pd.DataFrame(rows, columns=["question", "first", "first_sentence", "last", "last_sentence", "changed_at",
+                                       "n_changes"])
 
 
 #: where `make history` builds the note as of each date: reports/history/<date>/

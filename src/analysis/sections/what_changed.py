@@ -10,6 +10,7 @@ section: the builder then has nothing to show and the notebook prints nothing.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,15 +22,17 @@ from .base import Section
 
 NOTEBOOK = H.HISTORY_SECTION
 THIS_NOTE = "this note"
+LATEST = "latest"
 SOURCE = "results files of the note built as of each date (reports/history/<date>/build/results/) and of this note"
 
 
-def build(as_of="latest", history=None, history_root=None, results_dir=None) -> Section:
+def build(as_of="latest", history=None, history_root=None, this_note=None) -> Section:
     """Compare the notes as of each date of `history` (ISO dates, ascending) with this note.
 
-    `history_root`: folder of the history variants (default reports/history); `results_dir`:
-    this build's results folder (the other sections' results of this note). A missing variant
-    is an error naming its folder: a comparison with a gap would be silently wrong."""
+    `history_root`: folder of the history variants (default reports/history); `this_note`: the
+    results folder of this note's other sections (default `<history_root>/latest/build/results`:
+    the build runs this section after them, and its content key covers their keys). A missing
+    variant is an error naming its folder: a comparison with a gap would be silently wrong."""
     history = list(history or [])
     sec = Section(NOTEBOOK, {"as_of": as_of, "history": history})
     if not history:
@@ -42,8 +45,9 @@ def build(as_of="latest", history=None, history_root=None, results_dir=None) -> 
             raise DataValidationError(str(rdir), None, None, None,
                                       f"the results of the note as of {d} (run `make history`)")
         snaps[d] = H.snapshot(rdir, d)
-    if results_dir is not None:
-        snaps[THIS_NOTE] = H.snapshot(results_dir, THIS_NOTE)
+    own = H.results_dir_of(root, LATEST) if this_note is None else Path(this_note)
+    if own.is_dir():
+        snaps[THIS_NOTE] = H.snapshot(own, THIS_NOTE)
     order = list(snaps)
     figs, verdicts = H.figures_long(snaps), H.verdicts_long(snaps)
     moves = H.transitions(figs, verdicts, order)
@@ -57,39 +61,46 @@ def build(as_of="latest", history=None, history_root=None, results_dir=None) -> 
               "Key-figure changes between consecutive results dates")
     sec.value("verdicts_changed", int((moves["kind"] == "verdict").sum()), "count",
               "Verdict answers that changed between consecutive results dates")
+    sentences = H.sentence_moves(verdicts, order)
     sec.table("figures_by_date", H.figures_by_date(figs, order))
     sec.table("verdicts_by_date", H.verdicts_by_date(verdicts, order))
     sec.table("transitions", moves)
+    sec.table("sentence_moves", sentences.assign(changed_at=[", ".join(x) for x in sentences["changed_at"]]))
     sec.table("ratio_series", ratios.rename_axis("date").reset_index())
 
     sec.text("heading", "## What changed across results dates")
-    sec.text("intro", _intro(history, figs, moves))
+    sec.text("intro", _intro(history, moves))
     sec.exhibit("figures_by_date", _figures_table(figs, order))
+    sec.exhibit("transitions", _transitions_table(moves))
     if len(verdicts):
         sec.exhibit("verdicts_by_date", exhibits.table(
             H.verdicts_by_date(verdicts, order), title=_verdict_title(moves),
-            source=SOURCE + ".", notes="Each answer is the verdict the note printed as of that date."))
-    sec.exhibit("transitions", _transitions_table(moves))
+            source=SOURCE + ".", notes="Each cell: the answer of the verdict the note printed as of that date "
+                                       "(the sentences below); n/a where the note had no such verdict."))
+        sec.text("sentences", _sentences_text(sentences))
     if ratios.shape[1]:
         sec.exhibit("small_multiples", _small_multiples(ratios, figs))
     return sec
 
 
-def _intro(history, figs, moves) -> str:
+def _intro(history, moves) -> str:
     n = len(history)
+    figs = moves[moves["kind"] == "figure"]
     return (f"The note was rebuilt as of each of the {n} quarterly results dates in the data, from "
             f"{history[0]} to {history[-1]}, each time from what was public that evening only; this note, "
-            f"on the latest data, closes the series. Between consecutive dates {fmt.num((moves['kind'] == 'figure').sum(), 0)} "
-            f"key figures moved and {fmt.num((moves['kind'] == 'verdict').sum(), 0)} verdicts changed their answer. "
-            "A figure is shown with the period it refers to, so a figure that did not move because no new "
-            "quarter had been reported reads as such.")
+            f"on the latest data, closes the series. From one date to the next, key figures changed "
+            f"{fmt.num(len(figs), 0)} times and verdicts changed their answer "
+            f"{fmt.num((moves['kind'] == 'verdict').sum(), 0)} times. A figure not reported again keeps its "
+            "period in brackets, so a figure that did not move because no new quarter had been reported "
+            "reads as such.")
 
 
 def _figures_table(figs, order):
     df = H.figures_by_date(figs, order)
     return exhibits.table(df, title="Key figures as the note stood at each results date",
-                          source=SOURCE + ".", notes="Each cell: the figure and, in brackets, the period it refers "
-                          "to; n/a where the note as of that date had no such figure.")
+                          source=SOURCE + ".", notes="Columns: the note as of each results date, with the latest "
+                          "quarter its figures refer to. A figure from an earlier period shows that period in "
+                          "brackets; n/a where the note as of that date had no such figure.")
 
 
 def _verdict_title(moves) -> str:
@@ -99,14 +110,28 @@ def _verdict_title(moves) -> str:
 
 
 def _transitions_table(moves):
-    df = moves.rename(columns={"since": "From", "to": "To", "kind": "What", "item": "Item", "before": "Before",
-                               "after": "After", "change": "Change"})
-    n = len(df)
-    return exhibits.table(df, title=f"{n} changes from one results date to the next",
+    m = moves[moves["kind"].isin(["figure", "verdict"])]
+    df = pd.DataFrame({"From": m["since"], "To": m["to"], "Item": m["item"], "Before": m["before"], "After": m["after"],
+                       "Change": m["change"]})
+    return exhibits.table(df, title=f"{len(df)} moves of key figures and verdicts from one results date to the next",
                           source=SOURCE + ".",
-                          notes="Figures: value (period) before and after, change in percent, percentage points "
-                                "(pp) or the ratio's own unit. Verdicts: the answer word; sentences: the verdict's "
-                                "sentence, when it changed.")
+                          notes="Figures: value (period) before and after; change in percent, percentage points "
+                                "(pp) or the ratio's own unit. Verdicts: the answer.")
+
+
+def _sentences_text(sentences) -> str:
+    if sentences.empty:
+        return ""
+    items = []
+    for r in sentences.itertuples():
+        q = fmt.text(r.question)
+        if not r.n_changes:
+            items.append(f"- *{q}* The same sentence at every date: \u201c{fmt.text(r.last_sentence)}\u201d")
+            continue
+        when = ", ".join(r.changed_at)
+        items.append(f"- *{q}* Changed at {when}. As of {r.first}: \u201c{fmt.text(r.first_sentence)}\u201d "
+                     f"{'Now' if r.last == THIS_NOTE else 'As of ' + r.last}: \u201c{fmt.text(r.last_sentence)}\u201d")
+    return "### How the thesis sentences moved\n\n" + "\n".join(items)
 
 
 def _small_multiples(ratios: pd.DataFrame, figs: pd.DataFrame):
