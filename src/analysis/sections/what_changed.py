@@ -10,6 +10,7 @@ section: the builder then has nothing to show and the notebook prints nothing.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -139,13 +140,13 @@ def _small_multiples(ratios: pd.DataFrame, figs: pd.DataFrame):
     units = figs.drop_duplicates("label").set_index("label")["unit"]
     ncols = min(3, len(labels))
     nrows = math.ceil(len(labels) / ncols)
-    fig, axes = style.figure(nrows, ncols, figsize=(7.0, 2.0 * nrows), squeeze=False)
+    fig, axes = style.figure(nrows, ncols, figsize=(7.0, 2.2 * nrows), squeeze=False)
     x = np.arange(len(ratios.index))
     for ax, label in zip(axes.ravel(), labels, strict=False):
         y = ratios[label].to_numpy(dtype=float)
         scale = 100.0 if units.get(label) == "fraction" else 1.0
         ax.plot(x, y * scale, marker="o", markersize=3, color=style.INK)
-        ax.set_title(label + (" (%)" if scale == 100.0 else ""), fontsize=8)
+        ax.set_title(textwrap.fill(label + (" (%)" if scale == 100.0 else ""), 30), fontsize=7.5)
         ax.set_xticks(x, [d[2:] if d != THIS_NOTE else "latest" for d in ratios.index], rotation=45, ha="right",
                       fontsize=6.5)
     for ax in axes.ravel()[len(labels):]:
