@@ -166,8 +166,15 @@ def test_the_evening_note_shows_that_days_close_and_not_the_next():
         assert f"${nxt:,.2f}" not in text, f"{kind}: the 2025-11-11 close ${nxt:,.2f} appears"
 
 
-def _prose(text: str) -> str:
-    """The note's text before its Reproducibility section (which names files and parameters)."""
+def _prose(html: str) -> str:
+    """The note's text without its contents list and from its Reproducibility section on (which
+    names files, parameters and the build)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["nav", "script", "style", "svg"]):
+        tag.decompose()
+    text = leaks.normalise(soup.get_text(" "))
     i = text.find("Reproducibility Built from commit")
     return text if i < 0 else text[:i]
 
@@ -181,9 +188,10 @@ def test_no_build_log_phrasing_in_prose(note_dir):
     """'this build' and data field names ('gpu_useful_life_years') are for logs, not readers."""
     from analysis.data.schema import METRIC_UNITS
 
-    text = _prose(leaks.html_text((note_dir / "crwv-note.html").read_text(encoding="utf-8")))
+    text = _prose((note_dir / "crwv-note.html").read_text(encoding="utf-8"))
     bad = [m.group(0) for m in re.finditer(r"[^.;]{0,60}\bthis build\b[^.;]{0,40}", text)]
-    bad += [f"field name {m}" for m in METRIC_UNITS if "_" in m and re.search(rf"(?<![\w/]){m}(?![\w])", text)]
+    bad += [f"field name {m}: ...{text[max(0, x.start() - 60): x.end() + 40]}..." for m in METRIC_UNITS if "_" in m
+            for x in re.finditer(rf"(?<![\w/]){m}(?![\w])", text)]
     assert not bad, "build-log phrasing in the note's prose:\n" + "\n".join(bad)
 
 

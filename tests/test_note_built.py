@@ -39,6 +39,8 @@ REQUIRED = {
                    "tables": ["funding_gap", "debt_maturities", "debt_stack", "roic", "implied_margin_sensitivity",
                               "liquidity", "share_counts", "multiples", "valuation_inputs"]},
     "07_claims_ledger": {"values": [], "tables": ["claims", "claim_verdicts", "verdict_counts"]},
+    # the what-changed section prints only in the history's latest note; elsewhere it records nothing
+    "08_what_changed": {"values": [], "tables": []},
 }
 
 
@@ -106,8 +108,11 @@ def test_thesis_sentences_are_the_verdicts_word_for_word(note_text):
     assert {"margin_vs_cost_of_debt", "depreciation_life", "backlog_conversion", "customer_concentration"} <= {
         v.key for v in verdicts}
     soup = note_text["soup"]
-    box = [_norm(li.get_text()) for li in soup.select(".summary-box li")]
-    assert box == [_norm(v.sentence) for v in thesis]
+    # the front page's boxes: what was new on the as-of date, then the thesis
+    boxes = {_norm(b.select_one(".box-title").get_text()): [_norm(li.get_text()) for li in b.select("li")]
+             for b in soup.select(".summary-box")}
+    assert boxes[front.THESIS_TITLE] == [_norm(v.sentence) for v in thesis]
+    assert next(iter(boxes)).startswith("What was new")
     # PDF text breaks lines anywhere (a space appears in "[0,\n+1]"): compared without whitespace
     pdf = re.sub(r"\s+", "", note_text["pdf"])
     for v in verdicts:

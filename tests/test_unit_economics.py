@@ -88,7 +88,7 @@ def test_missing_input_gives_nan_not_zero():
 def test_real_missing_da_2026q1(ratios):
     # Q1-26 D&A is not in the data: the ratio is missing with the reason, not interest/revenue
     assert np.isnan(ratios.at["2026Q1", "interest_and_da_to_revenue"])
-    assert "depreciation_and_amortization" in ratios.at["2026Q1", "reasons"]["interest_and_da_to_revenue"]
+    assert "depreciation and amortisation" in ratios.at["2026Q1", "reasons"]["interest_and_da_to_revenue"]
 
 
 def test_effective_rate_hand_worked():

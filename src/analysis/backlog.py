@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .labels import metric_label
 from .precision import is_approximate, ratio_unit, rounding_unit, sum_unit
 
 CONF_RANK = {"high": 3, "medium": 2, "low": 1}
@@ -275,7 +276,7 @@ def rollforward(panel: pd.DataFrame, revenue: pd.DataFrame, basis: str = "revenu
         r = float(rev.at[q, "revenue"]) if has_rev else math.nan
         reasons = []
         if not has_prev:
-            reasons.append(f"no {basis} balance at {p}")
+            reasons.append(f"no {metric_label(basis)} balance at {p}")
         if not has_rev:
             reasons.append(f"no revenue for {q}")
         bookings = b - bp + r

@@ -426,14 +426,14 @@ def ratio(data: ClaimData, name: str, period: str) -> Actual:
     period = str(period)
     if period not in rt.index:
         span = f"{rt.index[0]}..{rt.index[-1]}" if len(rt) else "none"
-        return _na(unit, f"{name} {period}: quarter not in the unit-economics table "
+        return _na(unit, f"{name.replace('_', ' ')} {period}: quarter not in the unit-economics table "
                          f"(quarters {span})" + _not_public(data))
     prov = unit_economics.ratio_provenance(panel, name, period)
     srcs = _as_ids(prov["sources"])
     value = rt.loc[period, name]
     if _missing(value):
         why = (rt.loc[period, "reasons"] or {}).get(name) if "reasons" in rt.columns else None
-        return _na(unit, (why or f"{name} {period} missing") + _not_public(data), srcs)
+        return _na(unit, (why or f"{name.replace('_', ' ')} {period} missing") + _not_public(data), srcs)
     derived = bool(prov["derived"])
     basis = f"{name} {period} (unit-economics table)"
     if derived:

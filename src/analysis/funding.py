@@ -21,6 +21,7 @@ import pandas as pd
 from . import fundamentals as F
 from . import unit_economics as U
 from .data import schema as S
+from .labels import metric_label
 
 GAP_METRICS = ("operating_cash_flow", "capex_cash")
 ROIC_METRICS = ("revenue", "operating_income", "depreciation_and_amortization",
@@ -86,7 +87,8 @@ def funding_gap(panel: F.Panel) -> pd.DataFrame:
             "derived": bool(der.at[q, "operating_cash_flow"] or der.at[q, "capex_cash"]),
             "sources": _ids(*(r.get("source") for r in recs)),
             "confidence": _min_conf(r.get("confidence") for r in recs) if not miss else None,
-            "reason": "; ".join(panel.record(q, m).get("reason") or f"{m} {q} missing" for m in miss) or None,
+            "reason": "; ".join(panel.record(q, m).get("reason") or f"{metric_label(m, capital=True)} {q} missing"
+                                for m in miss) or None,
         })
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
@@ -109,7 +111,7 @@ def period_funding_gap(fund: pd.DataFrame, periods) -> pd.DataFrame:
             "derived": any(f["derived"] for f in figs.values()),
             "sources": _ids(*(f["source"] for f in figs.values())),
             "confidence": None if miss else _min_conf(f["confidence"] for f in figs.values()),
-            "reason": "; ".join(figs[m]["reason"] or f"{m} {p} missing" for m in miss) or None,
+            "reason": "; ".join(figs[m]["reason"] or f"{metric_label(m, capital=True)} {p} missing" for m in miss) or None,
         })
     return pd.DataFrame(rows, columns=["period", *GAP_COLUMNS[1:]])
 
@@ -315,7 +317,7 @@ def latest_figure(fund: pd.DataFrame, metric: str, on=None, best: pd.DataFrame |
     if sub.empty:
         when = f" at {pd.Timestamp(on).date().isoformat()}" if on is not None else ""
         return {"metric": metric, "date": pd.NaT if on is None else pd.Timestamp(on), "value": np.nan, "source": None,
-                "confidence": None, "period": None, "reason": f"not in the data{when} ({metric})"}
+                "confidence": None, "period": None, "reason": f"{metric_label(metric)}: not in the data{when}"}
     top = sub.sort_values("period_end").iloc[-1]
     return {"metric": metric, "date": top["period_end"], "value": float(top["value"]), "source": top["source"],
             "confidence": top["confidence"], "period": top["period"], "reason": None}
@@ -349,10 +351,11 @@ def liquidity(fund: pd.DataFrame, schedule: pd.DataFrame, gap_last_year: dict, o
     nxt = maturities_next_four_quarters(schedule)
     add("principal due in the next four quarters", {"date": nxt["as_of"], "value": nxt["value"], "sources": nxt["sources"],
                                                     "confidence": nxt["confidence"]}, nxt["basis"])
-    add(f"funding gap, {gap_last_year.get('period')}", {"date": on, "value": gap_last_year.get("funding_gap"),
+    add("funding gap" + (f", {gap_last_year['period']}" if gap_last_year.get("period") else ""),
+        {"date": on, "value": gap_last_year.get("funding_gap"),
                                                         "sources": gap_last_year.get("sources"),
                                                         "confidence": gap_last_year.get("confidence")},
-        "capex_cash - operating_cash_flow; the next year's need if it repeats")
+        "cash capex less operating cash flow; the next year's need if it repeats")
     avail = cr["value"] + und["value"] if not (_isnan(cr["value"]) or _isnan(und["value"])) else np.nan
     needs = (nxt["value"] + gap_last_year.get("funding_gap", np.nan)
              if not (_isnan(nxt["value"]) or _isnan(gap_last_year.get("funding_gap"))) else np.nan)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .fundamentals import Panel, previous_quarter
+from .labels import metric_label
 
 #: Luria's test of margin against the cost of debt: the operating margin below this fraction of
 #: the effective interest rate (0.5 = "less than half the rate") is read as the argument holding.
@@ -62,7 +63,7 @@ def _ratio(num, den, what: str, num_name: str, den_name: str, positive_den: bool
 
 def _cell_reason(panel: Panel, quarter: str, metric: str) -> str:
     rec = panel.record(quarter, metric)
-    return rec.get("reason") or f"{metric} {quarter} missing"
+    return rec.get("reason") or f"{metric_label(metric, capital=True)} {quarter} missing"
 
 
 def average_debt(panel: Panel, quarter: str, metric: str = "debt_principal_total"):
@@ -76,7 +77,7 @@ def average_debt(panel: Panel, quarter: str, metric: str = "debt_principal_total
     if _isnan(end) or _isnan(start):
         miss = [q for q, v in ((prev, start), (quarter, end)) if _isnan(v)]
         reasons = "; ".join(_cell_reason(panel, q, metric) for q in miss)
-        return np.nan, f"{metric} missing at the end of {' and '.join(miss)} ({reasons})"
+        return np.nan, f"{metric_label(metric, capital=True)} missing at the end of {' and '.join(miss)} ({reasons})"
     return (start + end) / 2.0, None
 
 
@@ -137,7 +138,7 @@ def _quarter_ratios(panel: Panel, q: str) -> tuple[dict, dict]:
                                               "effective interest rate"))
     if _isnan(intr) or _isnan(da):
         num = np.nan
-        miss = [n for n, x in (("interest_expense", intr), ("depreciation_and_amortization", da))
+        miss = [n for n, x in (("interest expense", intr), ("depreciation and amortisation", da))
                 if _isnan(x)]
         put("interest_and_da_to_revenue",
             (np.nan, f"(interest + D&A) / revenue: {' and '.join(miss)} missing"))

@@ -16,6 +16,7 @@ from .. import backlog as B
 from ..data import as_of_date, load_contracts, load_fundamentals, load_sources
 from ..data.rules import period_bounds
 from ..fundamentals import quarterly_panel
+from ..labels import metric_label
 from ..precision import ratio_unit
 from ..report import exhibits, fmt, style
 from ..unit_economics import key_figure_row, ratio_table
@@ -338,8 +339,9 @@ def _backlog_chart(c):
         notes=("Hollow markers: low-confidence figures (secondary or news sources). Year-end balances are filed under the "
                "fiscal year and shown at Q4. Quarters without a revenue-backlog figure are left blank; an RPO figure is "
                "never used in its place."
-               + (" Publication date not verified (used only in full builds): "
-                  + ", ".join(f"{r.metric} {r.quarter} [{r.source}]" for r in und.itertuples()) + "." if len(und) else "")))
+               + (" Publication date not verified (so left out of every note as of a date): "
+                  + ", ".join(f"{metric_label(r.metric)} {r.quarter} [{r.source}]" for r in und.itertuples()) + "."
+                  if len(und) else "")))
 
 
 def _rollforward_text(c) -> str:
