@@ -173,7 +173,8 @@ help: ## list targets
 # and params/history/latest.yaml (`python -m analysis.history params`: params/default.yaml with only
 # as_of changed; never edited by hand), builds the note as of each date into reports/history/<date>/
 # (in parallel), then the latest note into reports/history/latest/, whose section 08 compares them
-# ("What changed"). Runs are shared with every other variant through the executed-notebook cache: a
+# ("What changed"). Each note as of a date is audited for leaks (reports/history/<date>/leak-audit.txt;
+# a leak fails the build). Runs are shared with every other variant through the executed-notebook cache: a
 # date already built (by `make test`, an earlier `make history`, a hand-made variant with the same
 # parameters) is not executed again.
 HISTORY := reports/history
@@ -198,6 +199,11 @@ history-latest:
 	@CRWV_MAKE_T0=$$(date +%s%N) $(MAKE) --no-print-directory report PARAMS=$(HISTORY_PARAMS)/latest.yaml OUT=$(HISTORY)/latest
 history@%: | history-params
 	@CRWV_MAKE_T0=$$(date +%s%N) $(MAKE) --no-print-directory report PARAMS=$(HISTORY_PARAMS)/$*.yaml OUT=$(HISTORY)/$*
+	@$(MAKE) --no-print-directory $(HISTORY)/$*/leak-audit.txt
+
+# every note of the history is audited for leaks once built (analysis.leaks): a leak fails the build
+$(HISTORY)/%/leak-audit.txt: $(HISTORY)/%/crwv-note.html $(HISTORY)/%/crwv-note.pdf | $(ENV_OK)
+	@$(PY) -m analysis.leaks $(HISTORY)/$* > $@.tmp && mv $@.tmp $@ && cat $@
 
 # make test also builds a 2026 note of the history (besides TEST_VARIANTS) and audits it for leaks
 test-notes: history@2026-02-26

@@ -700,3 +700,40 @@ def audit_note(note_dir, as_of, data_dir=None) -> list[Leak]:
     d = Path(note_dir)
     return audit_documents((d / "crwv-note.html").read_text(encoding="utf-8"), (d / "crwv-note.pdf").read_bytes(),
                            as_of, data_dir)
+
+
+def note_as_of(note_dir) -> str | None:
+    """The as-of date of the note built in `note_dir` (its overview results), None for latest."""
+    import json
+
+    f = Path(note_dir) / "build" / "results" / "00_overview.json"
+    a = json.loads(f.read_text(encoding="utf-8")).get("as_of")
+    return None if a in (None, "latest") else str(a)
+
+
+def main(argv=None) -> int:
+    """python -m analysis.leaks NOTE_DIR...: audit built notes; exit 1 listing the leaks found."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m analysis.leaks", description=main.__doc__.split(":")[1].strip())
+    ap.add_argument("notes", nargs="+", help="folders holding crwv-note.html and crwv-note.pdf")
+    a = ap.parse_args(argv)
+    bad = 0
+    for d in a.notes:
+        as_of = note_as_of(d)
+        if as_of is None:
+            print(f"[leaks] {d}: latest data, nothing to audit")
+            continue
+        found = audit_note(d, as_of)
+        bad += len(found)
+        print(f"[leaks] {d} (as of {as_of}): {len(found)} leak{'s' if len(found) != 1 else ''}")
+        for lk in found:
+            print(f"  {lk}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
