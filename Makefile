@@ -69,7 +69,7 @@ T0 = CRWV_T0=$$(date +%s%N)
 # ---- the plan: sections and content keys --------------------------------------------------
 # every goal but these needs the plan (report, or a file of the build such as reports/build/executed/<stem>.ipynb)
 NO_PLAN_GOALS := help clean distclean env lab strip fix lint test test-notes bench vendor check-data lock
-ifneq ($(filter-out $(NO_PLAN_GOALS) note@% history history-params history-dates history-latest history@%,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+ifneq ($(filter-out $(NO_PLAN_GOALS) note@% history history-params history-dates history-latest history@% %/leak-audit.txt,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
 include $(PLAN)
 endif
 EXECUTED := $(SECTIONS:%=$(BUILD)/executed/%.ipynb)

@@ -227,3 +227,19 @@ def test_the_evening_note_has_no_denton_delay():
             found += [text[max(0, m.start() - 80): m.end() + 80] for m in re.finditer(re.escape(x), text)
                       if delay_words.search(text[max(0, m.start() - 120): m.end() + 120])]
         assert not found, f"{kind}: later facts printed: {found}"
+
+
+def test_the_evening_front_page_leads_with_that_evenings_cuts():
+    """The 2025-11-10 front page's first box: the Q3-25 results and that evening's cuts of the
+    FY2025 revenue and capex guidance and of the year-end power target (TR_25Q3)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((_note(EVENING) / "crwv-note.html").read_text(encoding="utf-8"), "html.parser")
+    box = soup.select_one(".summary-box")
+    title = leaks.normalise(box.select_one(".box-title").get_text())
+    text = leaks.normalise(box.get_text(" "))
+    assert title == f"What was new on the evening of {EVENING}"
+    for words in ("reported its 2025Q3 results", "FY2025 revenue guidance was cut", "FY2025 capex guidance was cut",
+                  "year-end active power target was cut", "E14 came after the last close"):
+        assert words in text, words
+    assert "260 MW" not in text and "60 days" not in text
