@@ -54,7 +54,7 @@ def test_fundamentals_as_of_q3_press_release_day():
 def test_fundamentals_latest_keeps_and_flags_undated():
     df = D.load_fundamentals(as_of="latest", data_dir=DATA)
     undated = [n for n, r in _raw("fundamentals.csv") if r["published"] == ""]
-    assert len(df) == 479
+    assert len(df) == 481
     assert list(df.loc[df["undated"], "line"]) == undated
     assert df.loc[df["undated"], "published"].isna().all()
     assert df.attrs["undated_excluded"] == [] and df.attrs["undated_lines"] == undated

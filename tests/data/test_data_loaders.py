@@ -17,8 +17,8 @@ DATA = paths.ROOT / "data"
 # Row counts: `wc -l` of each vendored file minus its header line (no field of these files spans
 # several lines, so physical lines = rows); claims: `grep -c '^- id:' data/claims.yaml`.
 ROWS = {
-    "load_fundamentals": 479, "load_customers": 29, "load_contracts": 9, "load_financings": 11,
-    "load_sources": 46, "load_debt_facilities": 31, "load_debt_maturities": 20, "load_events": 26, "load_dividends": 59, "load_claims": 31,
+    "load_fundamentals": 481, "load_customers": 29, "load_contracts": 9, "load_financings": 11,
+    "load_sources": 48, "load_debt_facilities": 31, "load_debt_maturities": 20, "load_events": 26, "load_dividends": 59, "load_claims": 31,
 }
 # Price rows per ticker (`wc -l data/prices/<T>.csv` - 1): CRWV listed 2025-03-28, CORZ ends
 # 2026-05-29 (data/README.md "Known gaps"), the other 22 tickers run 2025-01-02..2026-09-15.

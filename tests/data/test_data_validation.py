@@ -224,7 +224,7 @@ def test_invalid_utf8(data_copy):
 def test_bom_is_accepted(data_copy):
     f = data_copy / "sources.csv"
     f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes())
-    assert len(D.load_sources(data_dir=data_copy)) == 46
+    assert len(D.load_sources(data_dir=data_copy)) == 48
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
@@ -235,7 +235,7 @@ def test_embedded_newlines_keep_physical_lines(data_copy, newline):
     set_cell(f, 10, "note", f"first part{newline}second part")
     assert lines(f)[10].startswith("second part")  # physical line 11 is the note's tail
     df = D.load_fundamentals(data_dir=data_copy)
-    assert len(df) == 479
+    assert len(df) == 481
     assert df.loc[df["line"] == 10, "note"].item() == f"first part{newline}second part"
     rev = df[(df.period == "2025Q3") & (df.metric == "revenue") & (df.source == "PR_25Q3")]
     assert rev["line"].item() == 286
