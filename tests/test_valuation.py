@@ -54,3 +54,60 @@ def test_sensitivity_grid_monotone():
     assert (g.diff(axis=0).iloc[1:] > 0).all().all()  # a higher discount rate needs a higher margin
     assert (g.diff(axis=1).iloc[:, 1:] > 0).all().all()  # slower conversion: lower revenue a year
     assert math.isnan(V.implied_operating_margin(float("nan"), [1.0], discount_rate=0.1, tax_rate=0.2))
+
+
+# --------------------------------------------------------------------------- the section's valuation block
+def _vals(sec):
+    return {k: v["value"] for k, v in sec.results.to_dict()["values"].items()}
+
+
+@pytest.fixture(scope="module")
+def nov10():
+    from analysis.sections import funding
+
+    return funding.build(as_of="2025-11-10")
+
+
+@pytest.fixture(scope="module")
+def latest():
+    from analysis.sections import funding
+
+    return funding.build(as_of="latest")
+
+
+def test_as_of_enterprise_value_on_newest_and_earlier_inputs(nov10):
+    v = _vals(nov10)
+    close = 105.61  # CRWV close on 2025-11-10 (stored as 105.61000061: a float32 source, hence rel=1e-8)
+    # newest: Q3-25 weighted-average basic shares 497,886 thousand (PR_25Q3); carrying debt 3,712.177 + 10,322.757
+    # and cash and cash equivalents 1,894.399 at 2025-09-30 (Q3-25 PR balance sheet)
+    mv = 497_886_000 * close / 1e6
+    assert v["market_value"] == pytest.approx(mv, rel=1e-8)
+    assert v["enterprise_value"] == pytest.approx(mv + 3_712.177 + 10_322.757 - 1_894.399, rel=1e-8)
+    # earlier basis: 479,977,133 shares (2025-05-07 cover), principal 11,171.485 (R41) and cash incl. restricted
+    # 2,053.583 at 2025-06-30
+    assert v["enterprise_value_earlier_basis"] == pytest.approx(
+        479_977_133 * close / 1e6 + 11_171.485 - 2_053.583, rel=1e-8)
+    assert v["enterprise_value"] > v["enterprise_value_earlier_basis"]
+    tbl = nov10.results.to_dict()["tables"]["enterprise_value_bases"]
+    assert tbl["rows"][0][tbl["columns"].index("basis")] == "Newest of each input"
+    assert len(tbl["rows"]) == 4  # the average is the newest share figure: not listed twice
+
+
+def test_latest_headline_is_a_stated_lower_bound(latest):
+    v = _vals(latest)
+    close = 82.08  # CRWV close on 2026-10-09, the last price in data/
+    # about 448m Class A + about 100m Class B at 2025-12-31 (RR); carrying debt 35,068 and cash 5,524 at 2026-06-30
+    assert v["enterprise_value"] == pytest.approx(548e6 * close / 1e6 + 35_068 - 5_524, rel=1e-12)
+    assert v["enterprise_value_earlier_basis"] == pytest.approx(479_977_133 * close / 1e6 + 21_615 - 4_130,
+                                                                rel=1e-12)
+    text = str(latest.items["valuation_summary"])
+    assert "Class C is not given at that date" in text and "lower bound" in text
+    assert "2026-06-30" in text and "2025-12-31" in text
+    grid = latest.data["valuation"]["grid"]
+    mid = grid[(grid["conversion_years"] == 5) & np.isclose(grid["discount_rate"], grid["discount_rate"].min())]
+    assert mid["implied_margin"].iloc[0] == pytest.approx(v["implied_operating_margin"], rel=1e-12)
+    # every cell of the EV table resting on the incomplete count is marked as a bound
+    ex = latest.items["enterprise_value_bases"].data["table"]
+    for row in ex["rows"]:
+        if "lower bound" in row[1]:
+            assert row[3].startswith("≥")
