@@ -99,12 +99,51 @@ def test_financing_missing_lines_are_not_zero(fund):
     assert FN.funding_gap_verdict(f).answer == "insufficient data"
 
 
-def test_funding_verdict_constructed():
-    base = {"period": "P", "funding_gap": 100.0, "net_debt_raised": 30.0, "equity_raised": 60.0,
-            "debt_share_of_gap": 0.3, "equity_share_of_gap": 0.6, "reason": None}
+def test_funding_verdict_leads_with_the_newest_gap_real(fund, check_headline):
+    # newest gap: 2026H1 (Q2-26 PR via PHYS: capex 14,117, OCF 3,660 -> 10,457), whose debt flows are not in
+    # the data; the latest period with both: 2025-9M (PR_25Q3), not 2025Q3 (same end, shorter)
+    latest, context = FN.latest_gap_financing(fund, ["2025Q3", "2025-9M", "FY2025", "2026H1"])
+    assert latest["period"] == "2026H1" and latest["funding_gap"] == pytest.approx(14117 - 3660)
+    assert context["period"] == "2025-9M"
+    v = FN.funding_gap_verdict(latest, context)
+    assert v.answer == "debt, last known" and v.conclusive and v.period == "2026H1; financing 2025-9M"
+    assert v.sentence.startswith("In 2026H1 cash capex of $14.1bn exceeded operating cash flow of $3.7bn by $10.5bn; "
+                                 "how it was financed is not in the data")
+    assert "In 2025-9M, the latest period whose debt flows are in the data" in v.sentence and "96%" in v.sentence
+    check_headline(v, "2026H1 gap $10.5bn (capex $14.1bn, operating cash flow $3.7bn), financing not in the data",
+                   "net new debt covered 96% in 2025-9M")
+    assert v.evidence["context_period"] == "2025-9M" and v.evidence["funding_gap"] == pytest.approx(10457)
+    # as of 2025-11-10 the newest gap is the nine months, whose financing is known: no context
+    latest, context = FN.latest_gap_financing(load_fundamentals("2025-11-10"), ["2025Q3", "2025-9M"])
+    assert latest["period"] == "2025-9M" and context is None
+    check_headline(FN.funding_gap_verdict(latest), "2025-9M gap $4.8bn (capex $6.2bn, operating cash flow $1.5bn)",
+                   "net new debt covered 96%, IPO equity 31%")
+
+
+def test_funding_verdict_constructed(check_headline):
+    base = {"period": "P", "capex_cash": 150.0, "operating_cash_flow": 50.0, "funding_gap": 100.0,
+            "net_debt_raised": 30.0, "equity_raised": 60.0, "debt_share_of_gap": 0.3, "equity_share_of_gap": 0.6,
+            "reason": None}
     assert FN.funding_gap_verdict(base).answer == "equity"
     assert FN.funding_gap_verdict({**base, "equity_raised": 10.0, "equity_share_of_gap": 0.1}).answer == "mixed"
-    assert FN.funding_gap_verdict({**base, "funding_gap": -5.0}).answer == "not applicable"
+    surplus = FN.funding_gap_verdict({**base, "operating_cash_flow": 155.0, "funding_gap": -5.0})
+    assert surplus.answer == "not applicable"
+    check_headline(surplus, "P operating cash flow $0.2bn covered cash capex $0.1bn")
+    # the newest period's financing unknown: the answer comes from the context period, marked as such
+    unknown = {**base, "period": "Q", "net_debt_raised": float("nan"), "equity_raised": float("nan"),
+               "debt_share_of_gap": float("nan"), "equity_share_of_gap": float("nan"), "reason": "no flows"}
+    ctx = {**base, "net_debt_raised": 80.0, "debt_share_of_gap": 0.8}
+    v = FN.funding_gap_verdict(unknown, ctx)
+    assert v.answer == "debt, last known" and v.period == "Q; financing P"
+    check_headline(v, "Q gap $0.1bn", "financing not in the data", "net new debt covered 80% in P")
+    mixed = FN.funding_gap_verdict(unknown, {**ctx, "debt_share_of_gap": 0.3, "equity_share_of_gap": 0.1})
+    assert mixed.answer == "mixed, last known" and not mixed.conclusive
+    # no older period to fall back on: insufficient data, and the headline still states the gap
+    none = FN.funding_gap_verdict(unknown)
+    assert none.answer == "insufficient data"
+    check_headline(none, "Q gap $0.1bn (capex $0.1bn, operating cash flow $0.1bn); its financing is not in the data")
+    missing = FN.funding_gap_verdict({**unknown, "funding_gap": float("nan")})
+    assert missing.answer == "insufficient data" and "Q" in check_headline(missing)
 
 
 # --------------------------------------------------------------------------- debt stack and maturities
@@ -196,14 +235,21 @@ def test_roic_verdict_real(panel):
     rate = U.ratio_table(panel).loc["2025Q1", "effective_interest_rate"]
     v = FN.returns_on_capital_verdict(r, rate, "2025Q1")
     assert v.answer == "below cost of debt" and v.period == "2025Q1"
+    # 4 x -27.470 / 13,062.883 = -0.84%; at 4 years 4 x -249.2185 / 13,062.883 = -7.63%
+    assert v.headline.startswith("annualised return on average net PP&E -0.8% at 6 years, -7.6% at 4, against the ")
+    assert v.headline.endswith(" effective rate (2025Q1)")
 
 
-def test_roic_verdict_constructed():
+def test_roic_verdict_constructed(check_headline):
     roic = pd.DataFrame({"quarter": ["Q"] * 3, "useful_life": [6.0, 5.0, 4.0], "capital_basis": "average_net_ppe",
                          "roic_annualised": [0.12, 0.08, 0.03]})
-    assert FN.returns_on_capital_verdict(roic, 0.10, "Q").answer == "above only at the reported life"
+    v = FN.returns_on_capital_verdict(roic, 0.10, "Q")
+    assert v.answer == "above only at the reported life"
+    check_headline(v, "12.0% at 6 years, 3.0% at 4, against the 10.0% effective rate (Q)")
     assert FN.returns_on_capital_verdict(roic, 0.02, "Q").answer == "above cost of debt"
     assert FN.returns_on_capital_verdict(roic, 0.20, "Q").answer == "below cost of debt"
+    # a rate of another quarter is named as such
+    check_headline(FN.returns_on_capital_verdict(roic, 0.20, "P"), "(Q; rate P)")
     assert FN.returns_on_capital_verdict(roic, float("nan"), "Q").answer == "insufficient data"
 
 

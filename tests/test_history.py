@@ -73,10 +73,12 @@ def two_dates(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     _write(a, [["Revenue", "2025Q2", 1212.8, "usd_m", "PR_25Q2"], ["Operating margin", "2025Q2", 0.016, "fraction", "PR_25Q2"],
                ["Interest coverage", "2025Q2", 0.07, "ratio", "PR_25Q2"]],
-           Verdict("margin_vs_cost_of_debt", "below", "The margin is below the rate.", {}, "2025Q2"))
+           Verdict("margin_vs_cost_of_debt", "below", "The margin is below the rate.", {}, "2025Q2",
+                   headline="margin below the rate (2025Q2)"))
     _write(b, [["Revenue", "2025Q3", 1364.7, "usd_m", "PR_25Q3"], ["Operating margin", "2025Q3", 0.038, "fraction", "PR_25Q3"],
                ["Interest coverage", "2025Q3", 0.07, "ratio", "PR_25Q3"], ["Backlog", "2025Q3", 55600.0, "usd_m", "PR_25Q3"]],
-           Verdict("margin_vs_cost_of_debt", "below", "The margin is still below the rate.", {}, "2025Q3"))
+           Verdict("margin_vs_cost_of_debt", "below", "The margin is still below the rate.", {}, "2025Q3",
+                   headline="margin below the rate (2025Q3)"))
     return {"2025-08-12": W.snapshot(a), "2025-11-10": W.snapshot(b)}
 
 

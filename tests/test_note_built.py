@@ -13,6 +13,7 @@ from analysis import paths
 from analysis.report import front
 from analysis.report.pdf import pdf_text
 from analysis.report.sections import SECTIONS
+from analysis.verdicts import HEADLINE_MAX_WORDS, QUESTIONS, THESIS
 
 pytestmark = pytest.mark.build
 
@@ -71,7 +72,8 @@ def test_every_section_has_its_results_contract():
         for name, v in res["values"].items():
             assert {"value", "unit", "label", "sources"} <= set(v) <= {"value", "unit", "label", "sources", "period"}, (nb, name)
         for key, v in res["verdicts"].items():
-            assert set(v) == {"question", "answer", "sentence", "evidence", "period"} and v["sentence"], (nb, key)
+            assert set(v) == {"question", "answer", "headline", "sentence", "evidence", "period"}, (nb, key)
+            assert v["sentence"] and v["headline"] and len(v["headline"].split()) <= HEADLINE_MAX_WORDS, (nb, key)
         for name, t in res["tables"].items():
             assert all(len(r) == len(t["columns"]) for r in t["rows"]), (nb, name)
             assert set(t["units"]) <= set(t["columns"]), (nb, name)
@@ -98,27 +100,74 @@ def _section_text(soup, heading: str) -> str:
     return _norm(" ".join(out))
 
 
-def test_thesis_sentences_are_the_verdicts_word_for_word(note_text):
-    """Each verdict sentence appears word for word in its section, in the HTML and the PDF; the
-    thesis verdicts also on the front page (the HTML thesis box, and a second time in the PDF)."""
-    rs = front.ResultsSet(RESULTS)
+VARIANTS = {"latest": OUT, "2025-11-10": OUT / "as-of-2025-11-10"}
+#: the running header and footer of the PDF's pages (left out: a sentence may run across a page break)
+_RUNNING = re.compile(r"^(CoreWeave, Inc\. \(CRWV\) \| Independent equity research As of \S+|"
+                      r"Independent research\. Not investment advice\. Page \d+ of \d+)$")
+
+
+def _squash(s: str) -> str:
+    """Text compared without whitespace (PDF text breaks lines anywhere: a space appears in
+    '[0,\n+1]') and without hyphens between letters (the PDF hyphenates body text: 'overlap-\nping';
+    a minus sign or a date keeps its hyphen)."""
+    s = re.sub(r"\s+", "", _norm(s).replace("\u2010", "-"))
+    return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "", s)
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def built_note(request):
+    """One built note (latest, 2025-11-10): its results, HTML soup and PDF text by page."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    out = VARIANTS[request.param]
+    html, pdf = out / "crwv-note.html", out / "crwv-note.pdf"
+    if not (html.exists() and pdf.exists()):
+        pytest.skip(f"{out}/crwv-note.{{html,pdf}} not built: run `make test` (it builds both notes first)")
+    pages = ["\n".join(line for line in (p.extract_text() or "").splitlines() if not _RUNNING.match(line.strip()))
+             for p in PdfReader(BytesIO(pdf.read_bytes())).pages]
+    return {"variant": request.param, "results": out / "build" / "results", "pages": pages,
+            "soup": BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")}
+
+
+def _pdf_sections(pages: list[str], stems: list[str]) -> dict[str, str]:
+    """Each section's PDF text (whitespace removed), from its heading to the next section's;
+    page 1 (the front page) is left out."""
+    body = _squash("\n".join(pages[1:]))
+    starts = [(body.index(_squash(_section_heading(s))), s) for s in stems]
+    assert starts == sorted(starts), "sections out of order in the PDF"
+    ends = [i for i, _ in starts[1:]] + [body.find(_squash("Methods"), starts[-1][0])]
+    return {s: body[i:e] for (i, s), e in zip(starts, ends, strict=True)}
+
+
+def test_every_verdict_reads_the_same_on_the_front_page_and_in_its_section(built_note):
+    """For every recorded verdict of the built note (HTML and PDF): its answer and headline (`lead`)
+    on the front page, in the thesis bullet `THESIS` gives it, and in its own section; its full
+    sentence in its own section. In the PDF the front page is page 1: the thesis fits on it."""
+    rs = front.ResultsSet(built_note["results"])
     verdicts = front.recorded_verdicts(rs)
-    thesis = front.thesis_verdicts(rs)
-    assert 3 <= len(thesis) <= front.THESIS_MAX
-    assert {"margin_vs_cost_of_debt", "depreciation_life", "backlog_conversion", "customer_concentration"} <= {
-        v.key for v in verdicts}
-    soup = note_text["soup"]
-    # the front page's boxes: what was new on the as-of date, then the thesis
-    boxes = {_norm(b.select_one(".box-title").get_text()): [_norm(li.get_text()) for li in b.select("li")]
-             for b in soup.select(".summary-box")}
-    assert boxes[front.THESIS_TITLE] == [_norm(v.sentence) for v in thesis]
-    assert next(iter(boxes)).startswith("What was new")
-    # PDF text breaks lines anywhere (a space appears in "[0,\n+1]"): compared without whitespace
-    pdf = re.sub(r"\s+", "", note_text["pdf"])
+    assert {v.key for v in verdicts} == set(QUESTIONS), built_note["variant"]
+    soup = built_note["soup"]
+    # HTML: the front page's boxes are what was new on the as-of date, then the thesis
+    boxes = {_norm(b.select_one(".box-title").get_text()): b.select("li") for b in soup.select(".summary-box")}
+    assert list(boxes)[0].startswith("What was new") and list(boxes)[1] == front.THESIS_TITLE
+    bullets = {_norm(li.strong.get_text()).rstrip("."): _norm(li.get_text()) for li in boxes[front.THESIS_TITLE]}
+    assert list(bullets) == [label for label, _ in THESIS]  # five bullets, one per question of the seeds
+    label_of = {k: label for label, keys in THESIS for k in keys}
+    page1 = _squash(built_note["pages"][0])
+    # section 08 (what changed) prints only in the history's latest note, and holds no verdict
+    pdf_sections = _pdf_sections(built_note["pages"], [s for s in SECTIONS if s in rs.data and s != "08_what_changed"])
     for v in verdicts:
-        s = _norm(v.sentence)
-        assert s in _section_text(soup, _section_heading(v.section)), (v.key, "HTML section")
-        assert pdf.count(re.sub(r"\s+", "", s)) >= (2 if v in thesis else 1), (v.key, "PDF")
+        lead, sentence = _norm(v.lead), _norm(v.sentence)
+        section = _section_text(soup, _section_heading(v.section))
+        assert lead in bullets[label_of[v.key]], (v.key, "HTML thesis")
+        assert lead in section and sentence in section, (v.key, "HTML section")
+        assert _squash(lead) in page1, (v.key, "PDF page 1")
+        assert _squash(lead) in pdf_sections[v.section] and _squash(sentence) in pdf_sections[v.section], (v.key, "PDF section")
+        assert _squash(sentence) not in page1, (v.key, "the front page prints the headline, not the sentence")
+        # the section prints the lead in bold, right before the sentence
+        assert _norm(v.lead + " " + v.sentence) in section, (v.key, "HTML section: lead then sentence")
 
 
 def test_note_sections_in_order_and_offline(note_text):
@@ -134,3 +183,20 @@ def test_note_sections_in_order_and_offline(note_text):
             assert not re.match(r"^(https?:)?//", tag.get(attr, "")), tag
     for ref in ("MacKinlay", "Patell", "Boehmer", "Kolari", "Corrado", "Forbes", "Diebold", "Pesaran"):
         assert ref in note_text["pdf"], ref
+
+
+def test_funding_verdict_leads_with_the_newest_funding_gap():
+    """The funding verdict of the latest note leads with the newest reported period that has a
+    funding gap (2026H1 with the current data), not with the older period whose debt flows are
+    known; that one is named as the answer's basis."""
+    from analysis.funding import period_order
+
+    res = json.loads((RESULTS / "06_funding.json").read_text(encoding="utf-8"))
+    t = res["tables"]["funding_gap_cumulative"]
+    gaps = [r[t["columns"].index("period")] for r in t["rows"] if r[t["columns"].index("funding_gap")] is not None]
+    newest = max(gaps, key=period_order)
+    v = res["verdicts"]["funding_gap"]
+    assert v["headline"].startswith(f"{newest} gap ") and v["period"].startswith(newest)
+    if "context_period" in v["evidence"]:  # financing of the newest period not in the data: said, and the basis named
+        assert "financing not in the data" in v["headline"] and v["answer"].endswith(", last known")
+        assert v["evidence"]["context_period"] in v["headline"]

@@ -38,12 +38,16 @@ def _ratios(rows: dict) -> pd.DataFrame:
     (0.07, 0.10, "holds in part"),  # 0.7 of the rate: below, not below half
     (0.12, 0.10, "does not hold"),  # above the rate
 ])
-def test_luria_answer_follows_margin_over_rate(margin, rate, answer):
+def test_luria_answer_follows_margin_over_rate(margin, rate, answer, check_headline):
     r = _ratios({"2025Q3": {"operating_margin": margin, "effective_interest_rate": rate,
                             "interest_coverage": 0.2, "ebitda_interest_coverage": 2.5}})
     v = U.luria_verdict(r)
     assert v.answer == answer and v.period == "2025Q3" and v.key == "margin_vs_cost_of_debt"
     assert "2025Q3" in v.sentence and "2.5x" in v.sentence and f"{100 * rate:.1f}%" in v.sentence
+    check_headline(v, f"operating margin {100 * margin:.1f}%", f"the {100 * rate:.1f}% effective rate", "(2025Q3)",
+                   "covered net interest 2.5x",
+                   {"holds": "below half the rate", "holds in part": "below the rate, not below half",
+                    "does not hold": "above the rate"}[answer])
 
 
 def test_luria_uses_the_latest_quarter_with_both_and_says_so():
@@ -54,13 +58,15 @@ def test_luria_uses_the_latest_quarter_with_both_and_says_so():
                  "2026Q1": {"operating_margin": 0.20}})
     v = U.luria_verdict(r)
     assert v.period == "2025Q4" and "latest quarter with debt at both quarter ends" in v.sentence
+    assert "(2025Q4)" in v.headline and "2026Q1" not in v.headline
     assert v.evidence["quarters_below"] == 1 and v.evidence["quarters_with_rate"] == 2
     assert "did not cover it at all" in v.sentence  # negative operating coverage
 
 
-def test_luria_not_measurable_without_a_rate():
+def test_luria_not_measurable_without_a_rate(check_headline):
     v = U.luria_verdict(_ratios({"2025Q3": {"operating_margin": 0.04}}))
     assert v.answer in NO_CONCLUSION and v.period is None
+    check_headline(v, "no quarter has both")
 
 
 # ---- depreciation life (Chanos) -------------------------------------------------------------------
@@ -79,11 +85,14 @@ CHANGE = {"previous": 5.0, "current": 6.0, "effective": pd.Timestamp("2023-01-01
     (0.15, 0.06, "part of it"),           # a profit at both
     (-0.02, -0.13, "loss at either life"),
 ])
-def test_depreciation_answer_follows_the_sign_at_each_life(m6, m5, answer):
+def test_depreciation_answer_follows_the_sign_at_each_life(m6, m5, answer, check_headline):
     sw = _sens({"2026Q2": {6: m6, 5: m5, 4: m5 - 0.1}}, {"2026Q2": 5.5})
     v = U.depreciation_verdict(sw, 6, CHANGE)
     assert v.answer == answer and v.evidence["compare_life"] == 5
     assert "five years until 2023" in v.sentence  # the 2023 change is stated from the data
+    check_headline(v, f"margin {100 * m6:.1f}% at the six-year life (five until 2023)",
+                   f"{100 * m5:.1f}% at five years (2026Q2)")
+    assert ("break-even at 5.5 years" in v.headline) == (answer != "loss at either life")
 
 
 def test_depreciation_loss_quarter_adds_the_latest_profitable_quarter():
@@ -91,6 +100,7 @@ def test_depreciation_loss_quarter_adds_the_latest_profitable_quarter():
                {"2025Q3": 5.5, "2026Q2": 6.2})
     v = U.depreciation_verdict(sw, 6, CHANGE)
     assert v.period == "2026Q2" and "in 2025Q3, the latest quarter with an operating profit" in v.sentence
+    assert v.headline.endswith("(2026Q2); 2025Q3 (last profit): 3.8%, -5.4% at five")
     assert "10.8 pp lower" in v.sentence  # -1.9% vs -12.7%: a gap in percentage points
 
 
@@ -116,10 +126,12 @@ def _cd(balance, share, revenue_q, quarter="2026Q2"):
             "due_to_run_rate": share * balance / 2 / (4 * revenue_q), "sources": ["X"], "confidence": "high"}
 
 
-def test_conversion_answer_compares_the_24_month_amount_with_the_run_rate():
+def test_conversion_answer_compares_the_24_month_amount_with_the_run_rate(check_headline):
     # 40% of 100,000 over two years = 20,000 a year against a run rate of 4 x 2,500 = 10,000: 2.0x
     v = B.conversion_verdict(_cd(100_000, 0.40, 2_500))
     assert v.answer == "needs faster delivery" and "10.0 years" in v.sentence and "2.0x" in v.sentence
+    check_headline(v, "2026Q2 RPO $100.0bn, 10.0 years of revenue", "40% due within 24 months, 2.0x the run rate")
+    check_headline(B.conversion_verdict(None), "no quarter")
     # 10% of 100,000 = 5,000 a year against 10,000: within the run rate
     assert B.conversion_verdict(_cd(100_000, 0.10, 2_500)).answer == "within the run rate"
     assert B.conversion_verdict(None).answer in NO_CONCLUSION
@@ -130,6 +142,8 @@ def test_conversion_names_both_quarters_when_the_timing_is_older():
                        "backlog_unit": [0.0], "coverage_unit": [0.0]})
     v = B.conversion_verdict(_cd(14_700, 0.58, 981.6, quarter="2025Q1"), rf)
     assert "The 2025Q3 revenue backlog" in v.sentence and "the latest, for 2025Q1" in v.sentence
+    # the headline leads with the newest quarter and says which older one the 24-month split is from
+    assert v.headline.startswith("2025Q3 revenue backlog $55.6bn, 10.2 years of revenue; latest 24-month split (2025Q1): 58%")
 
 
 def test_coverage_and_due_real_2026q2():
@@ -150,14 +164,19 @@ def _hhi(lower, upper, top1, period="2026Q2"):
 
 @pytest.mark.parametrize("lower, answer", [(2100.0, "highly concentrated"), (1200.0, "moderately concentrated"),
                                            (600.0, "unconcentrated")])
-def test_concentration_answer_is_the_guidelines_band_of_the_lower_bound(lower, answer):
+def test_concentration_answer_is_the_guidelines_band_of_the_lower_bound(lower, answer, check_headline):
     v = C.concentration_verdict(_hhi(lower, 5000.0, 0.3))
     assert v.answer == answer and "2026Q2" in v.sentence
+    check_headline(v, f"largest customer 30% of 2026Q2 revenue, HHI at least {lower:,.0f}")
 
 
 def test_concentration_names_the_customer_only_when_disclosed():
     sh = pd.DataFrame({"period": ["2026Q2", "2026Q2"], "customer": ["Microsoft", "Customer B"], "share": [0.6, 0.2]})
     assert "Microsoft" in C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh).sentence
+    btop = pd.DataFrame({"quarter": ["2026Q2"], "top_counterparty": ["Meta"], "top_share": [0.34]})
+    assert C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh, btop).headline == (
+        "largest customer Microsoft 60% of 2026Q2 revenue, HHI at least 4,000; Meta's contracts up to 34% of the "
+        "2026Q2 backlog")
     sh2 = sh.assign(customer=["Customer A", "Customer B"])
     assert "Customer A" not in C.concentration_verdict(_hhi(4000.0, 4500.0, 0.6), sh2).sentence
 

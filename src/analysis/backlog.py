@@ -738,7 +738,8 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance
     cov = latest_complete(rf, "coverage_years") if rf is not None and len(rf) else None
     if cd is None:
         return Verdict(key, "not measurable", "How fast the backlog converts cannot be measured: no quarter has both a "
-                       "backlog balance and its disclosed share due within 24 months.")
+                       "backlog balance and its disclosed share due within 24 months.",
+                       headline="no quarter has both a backlog balance and its share due within 24 months")
     x = cd["due_to_run_rate"]
     answer = "needs faster delivery" if x > 1 else "within the run rate"
     u = cd["balance_unit"]
@@ -753,15 +754,20 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance
         btb = ok.iloc[-1] if len(ok) else None
     same = cov is None or cov["quarter"] <= cd["quarter"]
     if same:
+        yrs = fmt.about(cd['coverage_years'], ratio_unit(cd['coverage_years'], (cd['balance'], u)), 'years')
         s = (f"The {cd['quarter']} {cd['measure']} of {fmt.about(cd['balance'], u, 'usd_bn')} equals "
-             f"{fmt.about(cd['coverage_years'], ratio_unit(cd['coverage_years'], (cd['balance'], u)), 'years')} of "
-             f"revenue at that quarter's run rate, but {due}.")
+             f"{yrs} of revenue at that quarter's run rate, but {due}.")
+        head = (f"{cd['quarter']} {cd['measure']} {fmt.about(cd['balance'], u, 'usd_bn')}, {yrs} of revenue; "
+                f"{fmt.pct(cd['share_24m'], 0)} due within 24 months, {fmt.ratio(x, 1)} the run rate a year")
     else:
         cu = cov.get("coverage_unit", 0)
         s = (f"The {cov['quarter']} revenue backlog of {fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')} "
              f"equals {fmt.about(cov['coverage_years'], cu, 'years')} of revenue at that quarter's run rate")
         s += (f"; no split by due date was disclosed for it: the latest, for {cd['quarter']}, put "
               f"{fmt.pct(cd['share_24m'], 0)} of {cd['measure']} within 24 months, {fmt.ratio(x, 1)} the run rate then.")
+        head = (f"{cov['quarter']} revenue backlog {fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')}, "
+                f"{fmt.about(cov['coverage_years'], cu, 'years')} of revenue; latest 24-month split ({cd['quarter']}): "
+                f"{fmt.pct(cd['share_24m'], 0)}, {fmt.ratio(x, 1)} the run rate a year")
     g = latest_guidance_change(guidance)
     if g is not None:
         prev = guidance[(guidance["period"] == g["period"]) & (guidance["published"] < g["published"])].iloc[-1]
@@ -777,4 +783,4 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance
     if btb is not None:
         ev.update(book_to_bill=float(btb["book_to_bill"]), book_to_bill_quarter=btb["quarter"])
     period = cd["quarter"] if cov is None or cov["quarter"] <= cd["quarter"] else f"{cd['quarter']} and {cov['quarter']}"
-    return Verdict(key, answer, s, evidence=ev, period=period)
+    return Verdict(key, answer, s, evidence=ev, period=period, headline=head)

@@ -968,27 +968,30 @@ def concentration_verdict(hhi: pd.DataFrame, revenue_shares_: pd.DataFrame | Non
     key = "customer_concentration"
     if hhi is None or hhi.empty:
         return Verdict(key, "not measurable", "Customer concentration cannot be measured: the data hold no "
-                       "revenue-share disclosure.")
+                       "revenue-share disclosure.", headline="the data hold no revenue-share disclosure")
     lat = latest_top_share(hhi)
     lo = float(lat["hhi_lower"])
     band = "highly" if lo > HHI_HIGH else ("moderately" if lo >= HHI_MODERATE else "un")
     answer = "unconcentrated" if band == "un" else f"{band} concentrated"
-    who = "the largest customer"
+    who, short = "the largest customer", "largest customer"
     if revenue_shares_ is not None and len(revenue_shares_):
         top = revenue_shares_[revenue_shares_["period"] == lat["period"]].sort_values("share", ascending=False)
         if len(top) and not _is_label(top["customer"].iloc[0]):
             who = f"the largest customer, {top['customer'].iloc[0]},"
+            short = f"largest customer {top['customer'].iloc[0]}"
     s = (f"Revenue is {answer}: in {lat['period']} {who} paid {fmt.pct(lat['top1_share'], 0)} of revenue and the "
          f"HHI was at least {fmt.num(lo, 0)} ({GUIDELINES}: above {fmt.num(HHI_HIGH, 0)} is highly concentrated)")
+    head = f"{short} {fmt.pct(lat['top1_share'], 0)} of {lat['period']} revenue, HHI at least {fmt.num(lo, 0)}"
     ev = {"period": lat["period"], "top1_share": float(lat["top1_share"]), "hhi_lower": lo,
           "hhi_upper": float(lat["hhi_upper"])}
     if btop is not None and len(btop):
         b = btop.iloc[-1]
         s += (f"; in the backlog, {b['top_counterparty']}'s announced contracts equal {fmt.pct(b['top_share'], 0)} of "
               f"the {b['quarter']} revenue backlog, an upper figure since they are 'up to' amounts, partly recognised")
+        head += f"; {b['top_counterparty']}'s contracts up to {fmt.pct(b['top_share'], 0)} of the {b['quarter']} backlog"
         ev.update(backlog_quarter=b["quarter"], backlog_top_counterparty=b["top_counterparty"],
                   backlog_top_share=float(b["top_share"]))
-    return Verdict(key, answer, s + ".", evidence=ev, period=lat["period"])
+    return Verdict(key, answer, s + ".", evidence=ev, period=lat["period"], headline=head)
 
 
 def shares_at_events(events: pd.DataFrame, revenue_shares_: pd.DataFrame, customer_tickers: dict) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import pandas as pd
 from . import fundamentals as F
 from . import unit_economics as U
 from .data import schema as S
+from .data.rules import period_bounds
 from .labels import metric_label
 
 GAP_METRICS = ("operating_cash_flow", "capex_cash")
@@ -142,7 +143,8 @@ def gap_financing(fund: pd.DataFrame, period: str) -> dict:
         reasons.append(f"equity raised {period}: not reported in the cash-flow lines held in data/")
     ok = not _isnan(g) and g > 0
     return {
-        "period": period, "funding_gap": g, "net_debt_raised": net_debt, "equity_raised": equity,
+        "period": period, "capex_cash": gap["capex_cash"], "operating_cash_flow": gap["operating_cash_flow"],
+        "funding_gap": g, "net_debt_raised": net_debt, "equity_raised": equity,
         "debt_share_of_gap": net_debt / g if ok and not _isnan(net_debt) else np.nan,
         "equity_share_of_gap": equity / g if ok and not _isnan(equity) else np.nan,
         "sources": _ids(gap["sources"], *(f["source"] for f in figs.values())),
@@ -450,31 +452,100 @@ def convertible_shares(principal_usd_m: float, conversion_price_usd: float) -> f
 DEBT_MAJORITY = 0.5
 
 
-def funding_gap_verdict(financing: dict):
-    """Verdict 'funding_gap' from `gap_financing(...)`: 'debt' when net new debt covers at least
+def period_order(period: str) -> tuple:
+    """Sort key of a reported period: by end date, then length (of two periods ending together,
+    the longer one sorts last, as the one that says more)."""
+    start, end = period_bounds(period)
+    return end, end - start
+
+
+def latest_gap_financing(fund: pd.DataFrame, periods) -> tuple[dict | None, dict | None]:
+    """The financing of the newest funding gap, and the older period that gives context.
+
+    `periods`: reported period codes ('2025Q3', '2025-9M', 'FY2025', '2026H1'). Returns
+    (latest, context), each a `gap_financing` dict or None: `latest` is the period that ends last
+    among those with a funding gap (a tie goes to the longer period); `context` is, when the
+    latest period's debt flows are not in the data, the period that ends last among those with
+    both a gap and its debt flows (None when `latest` has them, or no period does).
+    """
+    fins = [gap_financing(fund, p) for p in sorted(dict.fromkeys(periods), key=period_order)]
+    with_gap = [f for f in fins if not _isnan(f["funding_gap"])]
+    if not with_gap:
+        return None, None
+    latest = with_gap[-1]
+    if not _isnan(latest["net_debt_raised"]):
+        return latest, None
+    known = [f for f in with_gap if not _isnan(f["net_debt_raised"])]
+    return latest, (known[-1] if known else None)
+
+
+def _split(f: dict) -> str:
+    """The answer word of a known financing split: debt, equity or mixed."""
+    d, e = f["debt_share_of_gap"], f["equity_share_of_gap"]
+    return "debt" if d >= DEBT_MAJORITY else ("equity" if not _isnan(e) and e >= DEBT_MAJORITY else "mixed")
+
+
+_FUNDED = {"debt": "mainly with debt", "equity": "mainly with equity", "mixed": "by a mix of sources"}
+
+
+def funding_gap_verdict(financing: dict, context: dict | None = None):
+    """Verdict 'funding_gap', led by the newest period with a funding gap (`financing`, a
+    `gap_financing` dict; see `latest_gap_financing`).
+
+    When that period's debt flows are in the data: 'debt' when net new debt covers at least
     `DEBT_MAJORITY` of a positive gap, 'equity' when equity does and debt does not, 'mixed'
-    otherwise; 'not applicable' for no gap (operating cash flow covered capex); 'insufficient
-    data' when the gap or the debt flows are missing."""
+    otherwise. When they are not, the verdict says so and takes its answer from `context` (the
+    latest older period whose gap and debt flows are both known), marked 'last known' ('debt,
+    last known'); without such a period, 'insufficient data'. 'not applicable' when operating
+    cash flow covered capex; 'insufficient data' when the gap is missing.
+    """
     from .report import fmt
     from .verdicts import Verdict
 
     p, g = financing["period"], financing["funding_gap"]
-    d, e = financing["debt_share_of_gap"], financing["equity_share_of_gap"]
-    ev = {k: financing[k] for k in ("funding_gap", "net_debt_raised", "equity_raised", "debt_share_of_gap",
-                                     "equity_share_of_gap")}
-    if _isnan(g) or _isnan(financing["net_debt_raised"]):
+    keys = ("capex_cash", "operating_cash_flow", "funding_gap", "net_debt_raised", "equity_raised",
+            "debt_share_of_gap", "equity_share_of_gap")
+    ev = {"period": p} | {k: financing.get(k) for k in keys}
+    if _isnan(g):
         return Verdict("funding_gap", "insufficient data",
-                       f"The funding gap of {p} cannot be split by source: {financing['reason']}.", ev, p)
+                       f"The funding gap of {p} is not known: {financing['reason']}.", ev, p,
+                       headline=f"cash capex or operating cash flow of {p} not in the data")
+    c, o = financing["capex_cash"], financing["operating_cash_flow"]
+    gap_words = f"{p} gap {fmt.usd_bn(g)} (capex {fmt.usd_bn(c)}, operating cash flow {fmt.usd_bn(o)})"
     if g <= 0:
         return Verdict("funding_gap", "not applicable",
-                       f"In {p} operating cash flow covered cash capex (gap {fmt.usd_bn(g)}).", ev, p)
-    eq = f" and equity {fmt.pct(e, 0)} ({fmt.usd_bn(financing['equity_raised'])}, IPO)" if not _isnan(e) else ""
-    answer = "debt" if d >= DEBT_MAJORITY else ("equity" if not _isnan(e) and e >= DEBT_MAJORITY else "mixed")
-    return Verdict("funding_gap", answer,
-                   f"In {p} cash capex exceeded operating cash flow by {fmt.usd_bn(g)}; net new debt of "
-                   f"{fmt.usd_bn(financing['net_debt_raised'])} covered {fmt.pct(d, 0)} of it{eq}: the gap was funded "
-                   + {"debt": "mainly with debt.", "equity": "mainly with equity.", "mixed": "by a mix of sources."}[answer],
-                   ev, p)
+                       f"In {p} operating cash flow of {fmt.usd_bn(o)} covered cash capex of {fmt.usd_bn(c)} "
+                       f"(gap {fmt.usd_bn(g)}).", ev, p,
+                       headline=f"{p} operating cash flow {fmt.usd_bn(o)} covered cash capex {fmt.usd_bn(c)}")
+
+    def split_text(f, lead):
+        e = f["equity_share_of_gap"]
+        eq = f" and equity {fmt.pct(e, 0)} ({fmt.usd_bn(f['equity_raised'])}, IPO)" if not _isnan(e) else ""
+        return (f"{lead}net new debt of {fmt.usd_bn(f['net_debt_raised'])} covered {fmt.pct(f['debt_share_of_gap'], 0)} "
+                f"of it{eq}: the gap was funded {_FUNDED[_split(f)]}")
+
+    first = (f"In {p} cash capex of {fmt.usd_bn(c)} exceeded operating cash flow of {fmt.usd_bn(o)} by "
+             f"{fmt.usd_bn(g)}")
+    if not _isnan(financing["net_debt_raised"]):
+        answer = _split(financing)
+        e = financing["equity_share_of_gap"]
+        head = (f"{gap_words}; net new debt covered {fmt.pct(financing['debt_share_of_gap'], 0)}"
+                + (f", IPO equity {fmt.pct(e, 0)}" if not _isnan(e) else ""))
+        return Verdict("funding_gap", answer, split_text(financing, first + "; ") + ".", ev, p, headline=head)
+    unknown = "; how it was financed is not in the data (its debt and equity flows are not held)"
+    ok = (context is not None and not _isnan(context["funding_gap"]) and context["funding_gap"] > 0
+          and not _isnan(context["net_debt_raised"]))
+    if not ok:
+        return Verdict("funding_gap", "insufficient data", first + unknown + ", nor for any earlier period.", ev, p,
+                       headline=f"{gap_words}; its financing is not in the data")
+    cp = context["period"]
+    ev |= {"context_period": cp} | {f"context_{k}": context[k] for k in keys}
+    answer = f"{_split(context)}, last known"
+    sentence = (first + unknown + ". " + split_text(context, f"In {cp}, the latest period whose debt flows are in the "
+                f"data, cash capex exceeded operating cash flow by {fmt.usd_bn(context['funding_gap'])}; ") + ".")
+    head = (f"{gap_words}, financing not in the data; net new debt covered "
+            f"{fmt.pct(context['debt_share_of_gap'], 0)} in {cp}")
+    return Verdict("funding_gap", answer, sentence, ev, f"{p}; financing {cp}", headline=head)
 
 
 def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_period: str,
@@ -493,7 +564,8 @@ def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_per
     if not qs or _isnan(cost_of_debt):
         return Verdict("returns_on_capital", "insufficient data",
                        "No quarter has operating income, D&A and opening and closing PP&E to compute returns on "
-                       "capital at every life, or the cost of debt is missing.", {}, None)
+                       "capital at every life, or the cost of debt is missing.", {}, None,
+                       headline="no quarter has operating income, D&A and PP&E at both ends with a cost of debt")
     q = qs[-1]
     g = sub[sub["quarter"] == q].set_index("useful_life")["roic_annualised"]
     lives = sorted(g.index)
@@ -514,6 +586,10 @@ def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_per
             "mixed": "above the cost of debt at some lives only"}[answer]
     basis_text = {"average_net_ppe": "average net PP&E", "average_gross_ppe": "average gross PP&E",
                   "closing_net_ppe": "closing net PP&E"}[basis]
+    lo, hi = max(lives), min(lives)
+    when = q if cost_period == q else f"{q}; rate {cost_period}"
+    head = (f"annualised return on {basis_text} {fmt.pct(g[lo], 1)} at {int(lo)} years, {fmt.pct(g[hi], 1)} at "
+            f"{int(hi)}, against the {fmt.pct(cost_of_debt, 1)} effective rate ({when})")
     return Verdict("returns_on_capital", answer,
                    f"In {q} annualised operating income over {basis_text} was {parts}: {what} "
-                   f"({fmt.pct(cost_of_debt, 1)}, effective interest rate {cost_period}).", ev, q)
+                   f"({fmt.pct(cost_of_debt, 1)}, effective interest rate {cost_period}).", ev, q, headline=head)

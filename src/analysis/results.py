@@ -5,7 +5,7 @@ Each notebook writes `reports/build/results/<notebook-stem>.json`:
     {"notebook", "as_of", "params",
      "values": {name: {"value", "unit", "label", "sources": [source ids], "period"}},
      "tables": {name: {"columns", "rows", "units"}},
-     "verdicts": {key: {"question", "answer", "sentence", "evidence", "period"}}}
+     "verdicts": {key: {"question", "answer", "headline", "sentence", "evidence", "period"}}}
 
 The note, the tests and later notebooks read numbers from these files, never from notebook text.
 Units: "usd_m", "usd", "fraction" (0.038 = 3.8%), "ratio" (x), "years", "days", "date", "count",

@@ -523,7 +523,8 @@ def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
     if q is None:
         return Verdict(key, "not measurable",
                        "Whether the operating margin is above the cost of debt cannot be measured: no quarter in the "
-                       "data has both an operating margin and debt at both quarter ends.")
+                       "data has both an operating margin and debt at both quarter ends.",
+                       headline="no quarter has both an operating margin and an effective interest rate")
     from .report import fmt
 
     om, er = ratios.at[q, "operating_margin"], ratios.at[q, "effective_interest_rate"]
@@ -533,10 +534,11 @@ def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
     basis = ratios.at[q, "effective_rate_basis"]
     if om < 0 or mr < threshold:
         answer, rel = "holds", "below half" if threshold == HALF_RATE else f"below {threshold:g} times"
+        short = "below half the rate" if threshold == HALF_RATE else f"below {threshold:g} times the rate"
     elif mr < 1:
-        answer, rel = "holds in part", "below, though not below half,"
+        answer, rel, short = "holds in part", "below, though not below half,", "below the rate, not below half"
     else:
-        answer, rel = "does not hold", "above"
+        answer, rel, short = "does not hold", "above", "above the rate"
     later = [x for x in ratios.index[ratios["operating_margin"].notna()] if x > q]
     when = f"in {q}" + (", the latest quarter with debt at both quarter ends," if later else ",")
     s = (f"Luria's point {answer}: {when} the operating margin ({fmt.pct(om)}) was {rel} the effective interest rate "
@@ -548,7 +550,10 @@ def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
             s += (" while operating income did not cover it at all" if cov < 0 else
                   f" and operating income {fmt.ratio(cov)}")
     s += "."
-    return Verdict(key, answer, s, period=q, evidence={
+    head = f"operating margin {fmt.pct(om)} against the {fmt.pct(er)} effective rate ({q}), {short}"
+    if not _isnan(ecov):
+        head += f"; adjusted EBITDA covered net interest {fmt.ratio(ecov, 1)}"
+    return Verdict(key, answer, s, headline=head, period=q, evidence={
         "quarter": q, "operating_margin": om, "effective_interest_rate": er, "rate_basis": basis,
         "margin_to_interest_rate": mr, "interest_coverage": cov, "ebitda_interest_coverage": ecov,
         "quarters_below": n_below, "quarters_with_rate": n_rate, "threshold": threshold})
@@ -608,7 +613,8 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
     if ok.empty or compare_life is None:
         return Verdict(key, "not measurable",
                        "How much of the margin rests on the GPU useful life cannot be measured: no quarter has operating "
-                       "income and D&A, or no shorter life is tested.")
+                       "income and D&A, or no shorter life is tested.",
+                       headline="no quarter has operating income and D&A, or no shorter life is tested")
     q = str(ok.index[-1])
     mc, mr = f"margin_{compare_life:g}y", f"margin_{reported_life:g}y"
     m_rep, m_cmp, be = ok.at[q, mr], ok.at[q, mc], ok.at[q, "break_even_life"]
@@ -618,6 +624,10 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
     share = ("" if computing_share_of_da == 1 else
              f", with {fmt.pct(computing_share_of_da, 0)} of D&A treated as computing equipment")
     at_cmp = f"at {_words(compare_life)} years"
+    head = f"margin {fmt.pct(m_rep)} at the {_words(reported_life)}-year life"
+    if change and change["current"] == reported_life:
+        head += f" ({_words(change['previous'])} until {pd.Timestamp(change['effective']).year})"
+    head += f", {fmt.pct(m_cmp)} at {_words(compare_life)} years ({q})"
     if m_rep > 0 and m_cmp <= 0:
         answer = "all of it"
         s = (f"Chanos's point holds for {q}: its {fmt.pct(m_rep)} operating margin rests on {life_txt}; "
@@ -637,8 +647,11 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
             s += (f"; in {pq}, the latest quarter with an operating profit, the {fmt.pct(prof.at[pq, mr])} margin "
                   + (f"turns to {fmt.pct(prof.at[pq, mc])}" if prof.at[pq, mc] <= 0 else f"falls to {fmt.pct(prof.at[pq, mc])}")
                   + f" {at_cmp}")
+            head += f"; {pq} (last profit): {fmt.pct(prof.at[pq, mr])}, {fmt.pct(prof.at[pq, mc])} at {_words(compare_life)}"
         s += "."
-    return Verdict(key, answer, s, period=q, evidence={
+    if answer != "loss at either life":
+        head += f"; break-even at {fmt.num(be, 1)} years"
+    return Verdict(key, answer, s, headline=head, period=q, evidence={
         "quarter": q, "reported_life": reported_life, "compare_life": compare_life, "margin_reported_life": m_rep,
         "margin_compare_life": m_cmp, "break_even_life": be, "computing_share_of_da": computing_share_of_da,
         "previous_life": change["previous"] if change else None,

@@ -189,7 +189,7 @@ def verdicts_by_date(verdicts: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 
 
 def sentence_moves(verdicts: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """How each verdict's sentence (the thesis sentence it prints) moved across the notes in
+    """How each verdict's sentence (the full sentence its section prints) moved across the notes in
     `order`: question, first (note name), first_sentence, last, last_sentence, changed_at (the
     notes at which the sentence differed from the one before), n_changes."""
     rows = []

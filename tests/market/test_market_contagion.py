@@ -159,34 +159,51 @@ def _crises(*rows):
 K1 = ("K1", "E07", pd.Timestamp("2025-08-13"), pd.Timestamp("2025-10-02"), "ok")
 
 
-def test_verdict_not_applicable_when_source_calmer():
+def test_verdict_not_applicable_when_source_calmer(check_headline):
     v = cg.contagion_verdict(_crises((*K1, -0.3, cg.NOT_APPLICABLE, 20, 0, 0, 18)), "CRWV", rule="rule text")
     assert v.answer == "not applicable" and not v.conclusive
     assert v.sentence.startswith("Not applicable (source calmer in the crisis)")
     assert "delta -0.30" in v.sentence and "2025-08-13 to 2025-10-02" in v.sentence and "rule text" in v.sentence
     assert "contagion" not in v.sentence.lower().replace("contagion or", "")
     assert v.period == "2025-08-13 to 2025-10-02"
+    check_headline(v, "CRWV calmer in the 1 crisis window than before them, delta -0.30 (2025-08-13 to 2025-10-02)")
 
 
-def test_verdict_interdependence_contagion_and_mixed():
+def test_verdict_interdependence_contagion_and_mixed(check_headline):
     k2 = ("K2", "E14", pd.Timestamp("2025-11-11"), pd.Timestamp("2026-01-02"), "ok")
     inter = cg.contagion_verdict(_crises((*K1, 0.4, "interdependence", 20, 0, 5, 18)), "CRWV")
     assert inter.answer == "interdependence" and "5 of 20 plain correlations rose" in inter.sentence
+    check_headline(inter, "(delta +0.40); 5 of 20 plain correlations rose (2025-08-13 to 2025-10-02)")
     cont = cg.contagion_verdict(_crises((*K1, 0.4, "contagion", 20, 12, 2, 18)), "CRWV")
     assert cont.answer == "contagion" and "12 of 20 peers" in cont.sentence
+    check_headline(cont, "12 of 20 peers' correlation with CRWV rose beyond its volatility", "2025-08-13 to 2025-10-02")
     mixed = cg.contagion_verdict(_crises((*K1, 0.4, "interdependence", 20, 0, 5, 18),
                                          (*k2, -0.2, cg.NOT_APPLICABLE, 20, 0, 0, 18)), "CRWV")
     assert mixed.answer == "mixed" and "E07" in mixed.sentence and "E14" in mixed.sentence
+    assert check_headline(mixed) == "interdependence from 2025-08-13; CRWV calmer from 2025-11-11 (2 crisis windows)"
+    # many windows: each answer with its number of windows instead of their dates, within the bound
+    many = [(f"K{i}", f"E{i:02d}", pd.Timestamp(f"2025-{i:02d}-01"), pd.Timestamp(f"2025-{i:02d}-20"), "ok")
+            for i in range(1, 13)]
+    crowd = cg.contagion_verdict(_crises(*[(*k, 0.4 if i % 3 else -0.2, ("contagion", cg.NOT_APPLICABLE,
+                                                                           "interdependence")[i % 3], 20, 12, 3, 18)
+                                           for i, k in enumerate(many)]), "CRWV")
+    assert crowd.answer == "mixed"
+    check_headline(crowd, "contagion in 4, CRWV calmer in 4, interdependence in 4 of 12 crisis windows")
+    calm = cg.contagion_verdict(_crises(*[(*k, -0.1 - i / 100, cg.NOT_APPLICABLE, 20, 0, 0, 18)
+                                          for i, k in enumerate(many)]), "CRWV")
+    check_headline(calm, "calmer in the 12 crisis windows than before them, delta -0.21 to -0.10 (2025-01-01 to 2025-12-20)")
 
 
-def test_verdict_insufficient_without_a_tested_crisis():
+def test_verdict_insufficient_without_a_tested_crisis(check_headline):
     v = cg.contagion_verdict(_crises(), "CRWV")
     assert v.answer == "insufficient data"
+    check_headline(v, "no CRWV fall of the size the rule needs yet")
     too_recent = _crises(("K1", "E24", pd.Timestamp("2026-05-08"), pd.Timestamp("2026-05-20"), "too recent",
                           np.nan, None, 0, 0, 0, 0)).assign(day0=pd.Timestamp("2026-05-08"), trigger_return=-0.114, days=9)
     v = cg.contagion_verdict(too_recent, "CRWV")
     assert v.answer == "insufficient data"
     assert "the selling that began on 2026-05-08 (E24, CRWV -11.4% on day 0) is too recent: 9 trading days" in v.sentence
+    check_headline(v, "the selling from 2026-05-08 is too recent, 9 trading days")
 
 
 def test_crisis_answer_counts_peers():

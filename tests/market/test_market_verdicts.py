@@ -46,13 +46,15 @@ def _peers_verdict(spill, seed):
     return pl.peers_verdict(group, tests, src, "SRC", "[0,+1]"), group, tests
 
 
-def test_peers_that_take_half_of_each_shock_move_with_the_source():
+def test_peers_that_take_half_of_each_shock_move_with_the_source(check_headline):
     v, group, tests = _peers_verdict(0.5, seed=1)
     assert v.answer == "yes" and v.key == "peers_move_on_crwv_shocks"
     assert group["z"] > 3 and group["mean_aligned_car"] > 0.02
     assert tests["significant"].all()
     assert "8 SRC events" in v.sentence and "[0,+1]" in v.sentence and "Benjamini-Hochberg" in v.sentence
     assert v.period == "2020-10-07 to 2023-05-03"  # first and last day 0 of the pooled events
+    check_headline(v, f"{int(tests['significant'].sum())} of {len(tests)} peers move with SRC after Benjamini-Hochberg",
+                   f"pooled z {group['z']:.2f}, p {group['p']:.3f} over 8 events (2020-10-07 to 2023-05-03)")
 
 
 def test_unconnected_peers_do_not():
@@ -63,11 +65,12 @@ def test_unconnected_peers_do_not():
     assert answers.count("yes") <= 1 and answers.count("no") >= 7
 
 
-def test_too_few_events_is_insufficient():
+def test_too_few_events_is_insufficient(check_headline):
     v = pl.peers_verdict({"n_events": 2, "z": 1.0, "p": 0.2, "mean_aligned_car": 0.0},
                          pd.DataFrame({"q": [0.5], "significant": [False]}),
                          pd.DataFrame({"day0": pd.to_datetime(["2025-01-02", "2025-02-03"])}), "SRC", "[0,+1]")
     assert v.answer == "insufficient data" and not v.conclusive
+    check_headline(v, "only 2 pooled SRC events, at least")
 
 
 # --------------------------------------------------------------------------- transmitter
@@ -75,25 +78,29 @@ def _net(values, start="2026-01-02"):
     return pd.Series(values, index=pd.bdate_range(start, periods=len(values)))
 
 
-def test_transmitter_only_when_whole_sample_and_latest_windows_agree():
+def test_transmitter_only_when_whole_sample_and_latest_windows_agree(check_headline):
     v = cn.transmitter_verdict(0.05, "2025-03-31 to 2026-05-29", _net([-0.1] * 30 + [0.02] * 20), "CRWV")
     assert v.answer == "transmitter" and "+5.0%" in v.sentence and "2025-03-31 to 2026-05-29" in v.sentence
+    check_headline(v, "net spillover +5.0% over 2025-03-31 to 2026-05-29, positive in each of the last 20 rolling windows")
     r = cn.transmitter_verdict(-0.087, "2025-03-31 to 2026-05-29", _net([-0.03] * 25), "CRWV")
     assert r.answer == "receiver"
+    check_headline(r, "-8.7%", "negative in each of the last 20")
 
 
-def test_disagreement_is_mixed_with_both_numbers():
+def test_disagreement_is_mixed_with_both_numbers(check_headline):
     """The issue's case: a net receiver over the whole sample (-8.7%), a transmitter in the latest
     window (+17.6%): 'mixed', never 'transmitter'."""
     v = cn.transmitter_verdict(-0.087, "2025-03-31 to 2026-05-29", _net([0.05] * 30 + [0.176]), "CRWV")
     assert v.answer == "mixed" and "-8.7%" in v.sentence and "+17.6%" in v.sentence
+    check_headline(v, "-8.7% over 2025-03-31 to 2026-05-29 (receiver)", "+17.6% in the 120-day window to 2026-02-13 (transmitter)")
     one_off = cn.transmitter_verdict(0.05, "p", _net([0.02] * 19 + [-0.01]), "CRWV")
     assert one_off.answer == "mixed"
 
 
-def test_no_rolling_window_is_insufficient():
+def test_no_rolling_window_is_insufficient(check_headline):
     v = cn.transmitter_verdict(-0.1, "p", pd.Series(dtype=float), "CRWV")
     assert v.answer == "insufficient data" and "-10.0%" in v.sentence
+    check_headline(v, "whole-sample net spillover -10.0% (p); no 120-day rolling window yet")
 
 
 @pytest.mark.parametrize("direction", [1, -1])

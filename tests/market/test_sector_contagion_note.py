@@ -61,29 +61,40 @@ def test_results_contract_and_new_tables(built):
     assert "crwv_net_spillover_latest" in res["values"]
 
 
+def _lead(v: dict) -> str:
+    """Answer and headline as the thesis and the section print them (`Verdict.lead`)."""
+    return _norm(f"{v['answer'][:1].upper()}{v['answer'][1:]}: {v['headline']}.")
+
+
 def test_each_verdict_is_printed_word_for_word_with_period_and_statistic(built):
     _, res, shown, html = built
     text = _norm(html.get_text(" "))
     for key in KEYS:
         v = res["verdicts"][key]
-        assert _norm(v["sentence"]) in shown, f"{key}: the section does not show its verdict's sentence"
-        assert _norm(v["sentence"]) in text
-        assert re.search(r"\d{4}-\d{2}-\d{2}", v["sentence"]), f"{key}: no period in the sentence"
+        # the section shows the lead in bold, then the full sentence (one display item)
+        assert f"**{_lead(v)}** {_norm(v['sentence'])}" in shown, f"{key}: the section does not show its verdict"
+        assert _norm(v["sentence"]) in text and _lead(v) in text
+        for s in (v["sentence"], v["headline"]):
+            assert re.search(r"\d{4}-\d{2}-\d{2}", s), f"{key}: no period in {s!r}"
         assert re.search(r"[-+]?\d+\.\d", v["sentence"]), f"{key}: no statistic in the sentence"
+        # the headline's key number: a statistic or a count, besides its dates
+        assert re.search(r"\d", re.sub(r"\d{4}-\d{2}-\d{2}", "", v["headline"])), f"{key}: no number in the headline"
 
 
 def test_front_page_states_the_same_verdicts(built):
-    """The front page prints every recorded verdict's sentence (front-page rebuild). Until the
-    front page prints verdicts at all, this test is skipped; once it does, section 04's three must
-    be there word for word."""
-    _, res, _, html = built
-    first = html.find(["h2"], string=re.compile("Overview|Unit economics|Sector contagion"))
-    front = _norm(" ".join(x.get_text(" ") for x in (first.find_all_previous() if first else [])))
-    sentences = {k: _norm(v["sentence"]) for k, v in res["verdicts"].items()}
-    if not any(s in front for s in sentences.values()):
-        pytest.skip("the front page does not print recorded verdicts yet")
-    for key, s in sentences.items():
-        assert s in front, f"front page lacks the {key} verdict"
+    """The front page's thesis states each of the section's verdicts (answer and headline, word for
+    word, in the bullet on how CoreWeave shocks travel), and the section states the same answer and
+    headline before its full sentence."""
+    _, res, shown, html = built
+    thesis = next(b for b in html.select(".summary-box") if _norm(b.select_one(".box-title").get_text()) == "Thesis")
+    bullet = next(_norm(li.get_text()) for li in thesis.select("li") if "CoreWeave shocks" in li.strong.get_text())
+    section = " ".join(shown)  # what the section's notebook displays
+    for key in KEYS:
+        v = res["verdicts"][key]
+        assert _lead(v) in bullet, f"front page lacks the {key} verdict"
+        assert f"**{_lead(v)}** {_norm(v['sentence'])}" in section, f"the section does not state the {key} verdict"
+    # the bullet opens with the question's label, then the verdicts in question order
+    assert bullet == "How CoreWeave shocks travel. " + " ".join(_lead(res["verdicts"][k]) for k in KEYS)
 
 
 def test_the_issue_rules_hold_on_the_real_data(built):

@@ -17,7 +17,7 @@ from analysis.report import front
 from analysis.report import note as note_mod
 from analysis.report.pdf import pdf_text
 from analysis.results import Results
-from analysis.verdicts import QUESTIONS, Verdict
+from analysis.verdicts import QUESTIONS, THESIS, Verdict
 
 META = {"as_of": "2025-11-10", "build_date": "2025-11-10", "point_in_time": True, "commit": "0123456789ab",
         "versions": {"pandas": "test"}, "checksums": [("data/sources.csv", "f" * 64)], "params": {"as_of": "2025-11-10"}}
@@ -25,10 +25,10 @@ PARAMS = {"name": "test", "common": {"as_of": "2025-11-10"}, "notebooks": {}}
 
 
 def _v(key, answer, sentence, period="2025Q3"):
-    return Verdict(key, answer, sentence, evidence={"made_up": True}, period=period)
+    return Verdict(key, answer, sentence, evidence={"made_up": True}, period=period, headline=HEADLINES[key])
 
 
-#: made-up verdict sentences of the fixture (the front page must print them word for word)
+#: made-up verdict sentences of the fixture (the sections print them; the front page does not)
 SENTENCES = {
     "margin_vs_cost_of_debt": "Made-up: in 2025Q3 the operating margin (4.0%) was below half the rate (9.0%).",
     "depreciation_life": "Made-up: at five years the 2025Q3 margin would be -5.0%.",
@@ -37,6 +37,20 @@ SENTENCES = {
     "peers_move_on_crwv_shocks": "Made-up: peers moved on 2 of 5 CoreWeave days.",
     "contagion_or_interdependence": "Made-up: not applicable, the window has too few days.",
     "crwv_transmitter": "Made-up: CoreWeave was a net receiver (-3.2 pp).",
+    "funding_gap": "Made-up: in 2025-9M net new debt covered 96% of the gap.",
+    "returns_on_capital": "Made-up: in 2025Q1 the return was -0.8% at six years.",
+}
+#: made-up headlines of the fixture (the front page prints answer and headline word for word)
+HEADLINES = {
+    "margin_vs_cost_of_debt": "made-up margin 4.0% against a 9.0% rate (2025Q3)",
+    "depreciation_life": "made-up margin -5.0% at five years (2025Q3)",
+    "backlog_conversion": "made-up backlog $55.6bn, 10.2 years of revenue (2025Q3)",
+    "customer_concentration": "made-up HHI at least 3,900 (2025Q3)",
+    "peers_move_on_crwv_shocks": "made-up 2 of 5 days (2025Q3)",
+    "contagion_or_interdependence": "made-up window too short (2025Q3)",
+    "crwv_transmitter": "made-up net spillover -3.2 pp (2025Q3)",
+    "funding_gap": "made-up 96% by net new debt (2025-9M)",
+    "returns_on_capital": "made-up return -0.8% at six years (2025Q1)",
 }
 
 
@@ -114,30 +128,43 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s.replace("\u2212", "-"))
 
 
-def test_thesis_is_the_verdict_sentences_in_question_order(results_dir):
-    t = front.thesis(front.ResultsSet(results_dir))
-    assert t == [SENTENCES[k] for k in ("margin_vs_cost_of_debt", "depreciation_life", "backlog_conversion",
-                                        "customer_concentration")]
+def _lead(key, answer="holds"):
+    return f"{answer[:1].upper()}{answer[1:]}: {HEADLINES[key]}."
 
 
-def test_thesis_at_most_five_one_per_section_first(tmp_path):
+def test_thesis_bullets_answer_the_seeds_questions_in_order(tmp_path):
     d = tmp_path / "results"
-    write_fixture_results(d, verdicts=tuple(SENTENCES))  # seven verdicts from four sections
-    vs = front.thesis_verdicts(front.ResultsSet(d))
-    assert len(vs) == front.THESIS_MAX
-    assert {v.section for v in vs} == {"01_unit_economics", "02_backlog_conversion", "03_customer_concentration",
-                                       "04_sector_contagion"}
-    # section 04's lead is its first conclusive verdict; the fifth slot goes to the next in QUESTIONS order
-    assert [v.key for v in vs] == ["margin_vs_cost_of_debt", "depreciation_life", "backlog_conversion",
-                                   "customer_concentration", "peers_move_on_crwv_shocks"]
-    order = list(QUESTIONS)
-    assert [order.index(v.key) for v in vs] == sorted(order.index(v.key) for v in vs)
+    write_fixture_results(d, verdicts=tuple(k for k in SENTENCES if QUESTIONS[k][0] != "06_funding"))
+    items = front.thesis_items(front.ResultsSet(d))
+    # no funding section in the fixture: its bullet is left out; the others in THESIS order
+    assert [label for label, _ in items] == [THESIS[i][0] for i in (0, 1, 2, 4)]
+    joined = {label: " ".join(f"{a} {h}" for a, h in parts) for label, parts in items}
+    # depreciation: the one recorded of its two verdicts (returns on capital is section 06's)
+    assert joined[THESIS[1][0]] == _lead("depreciation_life")
+    assert joined[THESIS[2][0]] == _lead("backlog_conversion") + " " + _lead("customer_concentration")
+    # contagion: all three of section 04's verdicts, answer first ("Not applicable:" set off as the answer)
+    assert joined[THESIS[4][0]] == " ".join([_lead("peers_move_on_crwv_shocks"),
+                                             _lead("contagion_or_interdependence", "not applicable"),
+                                             _lead("crwv_transmitter")])
+    assert items[-1][1][1][0] == "Not applicable:"
+
+
+def test_thesis_takes_every_verdict_of_a_bullet_from_its_own_section(tmp_path):
+    d = tmp_path / "results"
+    write_fixture_results(d, verdicts=("depreciation_life",))
+    r = Results("06_funding", "2025-11-10")
+    for k in ("funding_gap", "returns_on_capital"):
+        r.verdict(_v(k, "debt" if k == "funding_gap" else "below cost of debt", SENTENCES[k]))
+    r.write(d)
+    th = front.thesis(front.ResultsSet(d))
+    assert [(label, [v.key for v in vs]) for label, vs in th] == [
+        (THESIS[1][0], ["depreciation_life", "returns_on_capital"]), (THESIS[3][0], ["funding_gap"])]
 
 
 def test_missing_sections_are_left_out(tmp_path):
     d = tmp_path / "results"
     write_fixture_results(d, skip=("01_unit_economics", "03_customer_concentration", "07_claims_ledger"))
-    assert front.thesis(front.ResultsSet(d)) == [SENTENCES["backlog_conversion"]]
+    assert front.thesis_items(front.ResultsSet(d)) == [(THESIS[2][0], [("Holds:", HEADLINES["backlog_conversion"] + ".")])]
     assert front.thesis(front.ResultsSet(tmp_path / "nowhere")) == []
     ex = front.key_figures(front.ResultsSet(d), load_sources())
     assert [r[0] for r in ex.data["table"]["rows"]] == ["Revenue backlog (quarter end)"]
@@ -172,12 +199,17 @@ def test_front_page_numbers_in_html_and_pdf(results_dir, executed_fixture, build
     build = build_factory(results_dir.parent.parent, executed_fixture, stems=("00_overview", "04_sector_contagion"))
     html_path, pdf_path = note_mod.render_note(build, build.parent / "out", PARAMS, META)
     soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
-    sentences = front.thesis(front.ResultsSet(results_dir))
+    bullets = [f"{label}. " + " ".join(v.lead for v in vs) for label, vs in front.thesis(front.ResultsSet(results_dir))]
     items = [_norm(li.get_text()) for li in soup.select(".summary-box li")]
-    assert items == sentences and soup.select_one(".summary-box .box-title").get_text() == "Thesis"
+    assert items == bullets and soup.select_one(".summary-box .box-title").get_text() == "Thesis"
+    assert [b.get_text() for b in soup.select(".summary-box li strong")] == [
+        "Margin against the cost of debt (Luria).", "Depreciation lives and returns (Chanos).",
+        "Backlog conversion and customers."]
+    assert soup.select_one(".summary-box li em").get_text() == "Holds:"  # the answer is set off
     pdf = _norm(pdf_text(pdf_path.read_bytes()))
-    for s in sentences:  # every thesis sentence is in the PDF word for word
-        assert _norm(s) in pdf, s
+    for b in bullets:  # every thesis bullet is in the PDF word for word, no verdict sentence is
+        assert _norm(b) in pdf, b
+    assert not any(s in pdf for s in SENTENCES.values())
     assert "Key figures, each at the latest quarter it is reported for" in pdf and "$1,364.7m" in pdf
     # back matter: all methods with references (04 present), sources cited, disclosures
     for ref in ("MacKinlay", "Patell", "Boehmer", "Kolari", "Corrado", "Forbes", "Diebold", "Pesaran"):

@@ -251,9 +251,11 @@ def transmitter_verdict(static_net: float, static_period: str, rolling_net: pd.S
     if not np.isfinite(static_net) or tail.empty:
         have = (f"the whole-sample NET is {100 * static_net:+.1f}% ({static_period})" if np.isfinite(static_net)
                 else "there is no whole-sample estimate")
+        short = (f"whole-sample net spillover {100 * static_net:+.1f}% ({static_period})" if np.isfinite(static_net)
+                 else "no whole-sample estimate")
         return Verdict("crwv_transmitter", "insufficient data",
                        f"Insufficient data: {have}, and no {window_days}-day rolling window yet to check it against.",
-                       ev, static_period)
+                       ev, static_period, headline=f"{short}; no {window_days}-day rolling window yet")
     last = f"{window_days}-day window ending {tail.index[-1].date().isoformat()}"
     span = f"the last {len(tail)} rolling windows (ending {tail.index[0].date().isoformat()} to {tail.index[-1].date().isoformat()})"
     role = "transmitter" if static_net > 0 else "receiver"
@@ -263,9 +265,16 @@ def transmitter_verdict(static_net: float, static_period: str, rolling_net: pd.S
                     f"over the whole sample ({static_period}) and has the same sign in each of {span}, "
                     f"{100 * tail.iloc[-1]:+.1f}% in the {last}.")
         answer = role
+        headline = (f"{source}'s net spillover {100 * static_net:+.1f}% over {static_period}, "
+                    f"{'positive' if static_net > 0 else 'negative'} in each of the last {len(tail)} rolling windows")
     else:
         sentence = (f"Mixed: {source}'s net spillover (Diebold-Yilmaz) is {100 * static_net:+.1f}% over the whole sample "
                     f"({static_period}), a net {role}, but {100 * tail.iloc[-1]:+.1f}% in the {last}, and positive in "
                     f"{int((tail > 0).sum())} of {span}.")
         answer = "mixed"
-    return Verdict("crwv_transmitter", answer, sentence, ev, f"{static_period}; rolling to {tail.index[-1].date().isoformat()}")
+        latest_role = "transmitter" if tail.iloc[-1] > 0 else "receiver"
+        headline = (f"{source}'s net spillover {100 * static_net:+.1f}% over {static_period} ({role}), "
+                    f"{100 * tail.iloc[-1]:+.1f}% in the {window_days}-day window to {tail.index[-1].date().isoformat()} "
+                    f"({latest_role})")
+    return Verdict("crwv_transmitter", answer, sentence, ev, f"{static_period}; rolling to {tail.index[-1].date().isoformat()}",
+                   headline=headline)

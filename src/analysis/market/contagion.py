@@ -242,15 +242,18 @@ def contagion_verdict(crises: pd.DataFrame, source: str, k: int = 2, alpha: floa
         recent = crises[crises["status"] == "too recent"] if len(crises) else crises
         if crises.empty:
             why = f"no {source} event has been followed by a fall of the size the rule needs"
+            short = f"no {source} fall of the size the rule needs yet"
         elif len(recent):
             r = recent.iloc[-1]
             why = (f"the selling that began on {_d(r['day0'])} ({r['trigger']}, {source} {r['trigger_return']:+.1%} on "
                    f"day 0) is too recent: {int(r['days'])} trading days of its crisis window have traded")
+            short = f"the selling from {_d(r['day0'])} is too recent, {int(r['days'])} trading days of its window"
         else:
             why = "the crisis windows the rule found have no tranquil window before them"
+            short = "no crisis window has a tranquil window before it"
         return Verdict("contagion_or_interdependence", "insufficient data",
                        f"Insufficient data: contagion or interdependence cannot be tested yet, as {why}"
-                       f"{' (' + rule + ')' if rule else ''}.", evidence, None)
+                       f"{' (' + rule + ')' if rule else ''}.", evidence, None, headline=short)
     answers = list(dict.fromkeys(tested["answer"]))
     answer = answers[0] if len(answers) == 1 else "mixed"
     for c in tested.itertuples(index=False):
@@ -287,7 +290,56 @@ def contagion_verdict(crises: pd.DataFrame, source: str, k: int = 2, alpha: floa
     sentence = (f"{lead}: over {len(tested)} crisis window{'s' if len(tested) != 1 else ''} "
                 f"({rule + '; ' if rule else ''}{how}), " + "; ".join(parts) + ".")
     period = f"{_d(tested['start'].min())} to {_d(tested['end'].max())}"
-    return Verdict("contagion_or_interdependence", answer, sentence, evidence, period)
+    return Verdict("contagion_or_interdependence", answer, sentence, evidence, period,
+                   headline=_contagion_headline(tested, answers, source, period))
+
+
+def _contagion_headline(tested: pd.DataFrame, answers: list, source: str, period: str) -> str:
+    """The verdict's headline: with one answer, its peer counts over the whole period; with
+    several, each answer with the start dates of its windows, or their number where dates would
+    make it too long, or only the number of windows of each answer. More than two values of a
+    kind are given as their range."""
+    from ..verdicts import HEADLINE_MAX_WORDS
+
+    def listed(values, form=lambda x: str(int(x))):
+        """Up to two values listed, more as their range ('-0.38 to -0.14')."""
+        v = sorted(values) if len(values) > 2 else list(values)
+        return ", ".join(form(x) for x in v) if len(v) <= 2 else f"{form(v[0])} to {form(v[-1])}"
+
+    def delta(g):
+        return listed(list(g["delta"]), lambda x: f"{x:+.2f}")
+
+    n = int(tested["n_peers"].max())
+    w = f"{len(tested)} crisis window{'s' if len(tested) != 1 else ''}"
+    if len(answers) == 1:
+        a = answers[0]
+        if a == NOT_APPLICABLE:
+            return f"{source} calmer in the {w} than before them, delta {delta(tested)} ({period})"
+        if a in ("contagion", "mixed"):
+            return (f"{listed(list(tested['n_contagion']))} of {n} peers' correlation with {source} rose beyond its "
+                    f"volatility ({w}, {period})")
+        if a == "interdependence":
+            return (f"no peer's correlation rose beyond {source}'s volatility (delta {delta(tested)}); "
+                    f"{listed(list(tested['n_interdependence']))} of {n} plain correlations rose ({period})")
+        return f"no peer's correlation with {source} rose significantly ({w}, {period})"
+
+    def peers(g):
+        return listed(list(g["n_contagion"]))
+
+    def part(a, g, dates):
+        when = ("from " + ", ".join(_d(x) for x in g["start"])) if dates else f"in {len(g)} window{'s' if len(g) != 1 else ''}"
+        return {"contagion": f"contagion for {peers(g)} of {n} peers {when}",
+                "mixed": f"contagion for {peers(g)} of {n} peers {when}",
+                "interdependence": f"interdependence {when}", NOT_APPLICABLE: f"{source} calmer {when}"}.get(
+                    a, f"no change {when}")
+
+    for dates in (True, False):
+        head = "; ".join(part(a, tested[tested["answer"] == a], dates) for a in answers) + f" ({w})"
+        if len(head.split()) <= HEADLINE_MAX_WORDS:
+            return head
+    # the shortest form: each answer with its number of windows
+    names = {"mixed": "some contagion", NOT_APPLICABLE: f"{source} calmer"}
+    return ", ".join(f"{names.get(a, a)} in {int((tested['answer'] == a).sum())}" for a in answers) + f" of {w}"
 
 
 def _d(x) -> str:

@@ -107,7 +107,8 @@ def peers_verdict(group: dict, peer_tests: pd.DataFrame, src: pd.DataFrame, sour
     if n < min_events:
         return Verdict("peers_move_on_crwv_shocks", "insufficient data",
                        f"Insufficient data: only {n} pooled {source} event{'s' if n != 1 else ''} with a {source} "
-                       f"return in the {window} window (at least {min_events} needed to pool).", ev, None)
+                       f"return in the {window} window (at least {min_events} needed to pool).", ev, None,
+                       headline=f"only {n} pooled {source} event{'s' if n != 1 else ''}, at least {min_events} needed")
     period = f"{_d(src['day0'].min())} to {_d(src['day0'].max())}"
     group_sig = group["p"] <= alpha
     answer = "yes" if group_sig and n_sig else ("no" if not group_sig and not n_sig else "mixed")
@@ -117,7 +118,9 @@ def peers_verdict(group: dict, peer_tests: pd.DataFrame, src: pd.DataFrame, sour
                 f"{group['z']:.2f} (one-sided p {group['p']:.3f}; mean peer CAR {100 * group['mean_aligned_car']:+.1f}% in "
                 f"{source}'s direction), and {n_sig} of {n_peers} peers move with {source} at {alpha:.0%} after "
                 "Benjamini-Hochberg.")
-    return Verdict("peers_move_on_crwv_shocks", answer, sentence, ev, period)
+    headline = (f"{n_sig} of {n_peers} peers move with {source} after Benjamini-Hochberg; pooled z {group['z']:.2f}, "
+                f"p {group['p']:.3f} over {n} events ({period})")
+    return Verdict("peers_move_on_crwv_shocks", answer, sentence, ev, period, headline=headline)
 
 
 def _d(x) -> str:

@@ -1,7 +1,7 @@
 """Front page and back matter of the note, generated from the results files only.
 
-Front: title block, thesis (the recorded verdict sentences, `thesis_verdicts`), contents, and the
-key-figures table (each figure at the latest quarter it exists for, with its period).
+Front: title block, what was new, thesis (one bullet per question of the seeds, `THESIS`: the
+answer and headline of each recorded verdict), contents, and the key-figures table (each figure at the latest quarter it exists for, with its period).
 Back: Methods, Data and sources, Reproducibility, Disclosures.
 
 Each block is a notebook cell whose output carries `text/html` (for the HTML page) and raw Typst
@@ -9,8 +9,8 @@ Each block is a notebook cell whose output carries `text/html` (for the HTML pag
 figure whose inputs are missing is left out, never printed empty. No number is typed here: every
 figure comes from a results value; the only constants are names and the HHI threshold of the
 2023 US Merger Guidelines (a regulatory definition, `analysis.concentration.HHI_HIGH`). The front
-page draws no conclusion of its own: every thesis sentence is the `sentence` of a `Verdict` its
-section recorded and prints word for word.
+page draws no conclusion of its own: every thesis bullet prints the `lead` (answer and headline) of
+the `Verdict`s its sections recorded, word for word, as the sections print them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from ..concentration import HHI_HIGH
-from ..verdicts import QUESTIONS
+from ..verdicts import QUESTIONS, THESIS
 from . import exhibits, fmt
 from .pdf import TYPST_MIME, typst_array, typst_str
 from .sections import SECTIONS
@@ -107,10 +107,6 @@ def format_value(e: dict | None) -> str:
 
 # ----------------------------------------------------------------------------- thesis
 
-#: At most this many thesis sentences on the front page.
-THESIS_MAX = 5
-
-
 def recorded_verdicts(rs: ResultsSet) -> list:
     """Every `Verdict` recorded by the sections of this build, in `QUESTIONS` order."""
     out = []
@@ -121,35 +117,30 @@ def recorded_verdicts(rs: ResultsSet) -> list:
     return out
 
 
-def thesis_verdicts(rs: ResultsSet, limit: int = THESIS_MAX) -> list:
-    """The verdicts the front page prints, in `QUESTIONS` order.
-
-    Rule: all recorded verdicts when there are at most `limit`; otherwise one per section first
-    (sections in `QUESTIONS` order; within a section its first conclusive verdict in `QUESTIONS`
-    order, else its first), then, while slots remain, the other verdicts in `QUESTIONS` order.
-    So every section with a verdict speaks on the front page before any speaks twice.
-    """
-    vs = recorded_verdicts(rs)
-    if len(vs) <= limit:
-        return vs
-    chosen: list = []
-    for section in dict.fromkeys(v.section for v in vs):
-        mine = [v for v in vs if v.section == section]
-        lead = next((v for v in mine if v.conclusive), mine[0])
-        if len(chosen) < limit:
-            chosen.append(lead)
-    for v in vs:
-        if len(chosen) >= limit:
-            break
-        if v not in chosen:
-            chosen.append(v)
-    order = list(QUESTIONS)
-    return sorted(chosen, key=lambda v: order.index(v.key))
+def thesis(rs: ResultsSet) -> list[tuple[str, list]]:
+    """The thesis: one (label, verdicts) bullet per question of the seeds (`analysis.verdicts.THESIS`),
+    with the verdicts of that bullet this build recorded, in `THESIS` order; a verdict the build
+    lacks is left out, and a bullet with none."""
+    out = []
+    for label, keys in THESIS:
+        vs = [v for v in (rs.verdict(QUESTIONS[k][0], k) for k in keys) if v is not None]
+        if vs:
+            out.append((label, vs))
+    return out
 
 
-def thesis(rs: ResultsSet) -> list[str]:
-    """The thesis sentences (verdict sentences, word for word)."""
-    return [v.sentence for v in thesis_verdicts(rs)]
+def thesis_items(rs: ResultsSet) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The thesis bullets as printed: (label, one (answer, headline) pair per verdict), each pair
+    the verdict's `lead` split after its answer ('Holds:', 'operating margin ... .'), so that the
+    answer can be set off; joined by a space they are the lead, word for word."""
+    out = []
+    for label, vs in thesis(rs):
+        parts = []
+        for v in vs:
+            answer, rest = v.lead.split(": ", 1)
+            parts.append((answer + ":", rest))
+        out.append((label, parts))
+    return out
 
 
 # ----------------------------------------------------------------------------- key figures
@@ -247,13 +238,30 @@ def title_block_cell(fields: list[tuple[str, str]]) -> nbformat.NotebookNode:
 THESIS_TITLE = "Thesis"
 
 
-def summary_cell(sentences: list[str], title: str = THESIS_TITLE) -> nbformat.NotebookNode | None:
-    """The front-page box (the thesis): one item per sentence, word for word."""
-    if not sentences:
+def summary_cell(items: list, title: str = THESIS_TITLE) -> nbformat.NotebookNode | None:
+    """A front-page box (what was new, the thesis): one bullet per item, word for word. An item is
+    a sentence, or a thesis bullet (label, [(answer, headline), ...]) whose label is set in bold
+    and each answer in italics, the pairs joined by spaces."""
+    if not items:
         return None
+
+    def li(x):
+        if isinstance(x, tuple):
+            label, parts = x
+            body = " ".join(f"<em>{html.escape(a)}</em> {html.escape(h)}" for a, h in parts)
+            return f"<li><strong>{html.escape(label)}.</strong> {body}</li>"
+        return f"<li>{html.escape(x)}</li>"
+
+    def typ(x):
+        if isinstance(x, tuple):
+            label, parts = x
+            body = '; " "; '.join(f'emph({typst_str(a)}); " "; {typst_str(h)}' for a, h in parts)
+            return f'{{strong({typst_str(label + ".")}); " "; {body}}}'
+        return typst_str(x)
+
     h = (f'<aside class="summary-box"><p class="box-title">{html.escape(title)}</p><ul>'
-         + "".join(f"<li>{html.escape(f)}</li>" for f in sentences) + "</ul></aside>")
-    t = f"#summary-box(title: {typst_str(title)}, items: {typst_array(typst_str(f) for f in sentences)})"
+         + "".join(li(x) for x in items) + "</ul></aside>")
+    t = f"#summary-box(title: {typst_str(title)}, items: {typst_array(typ(x) for x in items)})"
     return _display_cell({"text/html": h, TYPST_MIME: t}, ["front"])
 
 
@@ -308,7 +316,7 @@ def front_cells(results_dir: Path | None, params: dict, meta: dict, registry: pd
     lead = summary_cell(news(rs), news_title(rs))
     if lead is not None:
         cells.append(lead)
-    s = summary_cell(thesis(rs))
+    s = summary_cell(thesis_items(rs))
     if s is not None:
         cells.append(s)
     cells.append(toc_cell())

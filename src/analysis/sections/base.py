@@ -21,6 +21,12 @@ from ..report import fmt
 from ..verdicts import Verdict
 
 
+def verdict_markdown(v: Verdict) -> str:
+    """A verdict as a section prints it: '**Holds: operating margin ... .** Luria's point holds: ...'
+    (plain-text lead and sentence, escaped for markdown)."""
+    return f"**{fmt.text(v.lead)}** {fmt.text(v.sentence)}"
+
+
 class Markdown(str):
     """Generated narrative (markdown). Displays as markdown in Jupyter and in the note."""
 
@@ -48,9 +54,10 @@ class Section:
         return self.results.table(name, df, units)
 
     def verdict(self, v: Verdict) -> Verdict:
-        """Record a verdict; it is also a display item (its sentence) named `verdict:<key>`."""
+        """Record a verdict; it is also a display item named `verdict:<key>`: its lead (answer and
+        headline, as the front page's thesis prints it) in bold, then its full sentence."""
         self.results.verdict(v)
-        self.items[f"verdict:{v.key}"] = Markdown(fmt.text(v.sentence))  # a plain-text sentence
+        self.items[f"verdict:{v.key}"] = Markdown(verdict_markdown(v))
         return v
 
     # ---- display items

@@ -100,23 +100,22 @@ def _gap(sec, fund, panel, reg) -> None:
     sec.table("funding_gap", gap, money)
     sec.table("funding_gap_cumulative", cum, money)
     have = gap.dropna(subset=["funding_gap"])
-    fin = None
-    periods = _ended(FINANCING_PERIODS, sec.as_of)
-    for p in periods:
+    for p in _ended(FINANCING_PERIODS, sec.as_of):
         f = FN.gap_financing(fund, p)
         sec.value(f"net_debt_raised_{p.replace('-', '_')}", f["net_debt_raised"], "usd_m",
                   f"Net new debt (proceeds less repayments), {p}", (f["sources"] or "").split("; "), period=p)
-        fin = fin or (f if not _na(f["net_debt_raised"]) else None)
-    fin = fin or (FN.gap_financing(fund, periods[0]) if periods else None)
-    sec.data["financing"] = fin
-    if fin is None:  # no period with debt flows had ended by the note's date
+    # the verdict leads with the newest period that has a funding gap (cumulative or quarter)
+    latest, context = FN.latest_gap_financing(fund, _ended(CUMULATIVE_PERIODS + FINANCING_PERIODS, sec.as_of))
+    sec.data.update(financing=latest, financing_context=context)
+    if latest is None:
         from ..verdicts import Verdict
 
         v = sec.verdict(Verdict("funding_gap", "insufficient data",
-                                "No period whose debt flows are in the data had been reported by the note's date, "
-                                "so the funding gap cannot be split by source."))
+                                "No reported period had both cash capex and operating cash flow in the data by the "
+                                "note's date, so there is no funding gap to split by source.",
+                                headline="no reported period has both cash capex and operating cash flow"))
     else:
-        v = sec.verdict(FN.funding_gap_verdict(fin))
+        v = sec.verdict(FN.funding_gap_verdict(latest, context))
     if len(have):
         last = have.iloc[-1]
         sec.value("funding_gap_latest", last["funding_gap"], "usd_m", f"Funding gap, {last['quarter']}",
@@ -131,7 +130,7 @@ def _gap(sec, fund, panel, reg) -> None:
         + (f", by {fmt.usd_bn(total)} in total ({have['quarter'].iloc[0]} to {have['quarter'].iloc[-1]}, "
            "not every quarter in between is known)" if len(have) else "")
         + (f". Over reported cumulative periods: {cum_text}." if cum_text else ".")
-        + " " + v.sentence))
+        + "\n\n" + sec.items[f"verdict:{v.key}"]))
     tbl = pd.DataFrame({
         "Quarter": gap["quarter"],
         "Operating cash flow": [fmt.usd_m(x, 0) + ("*" if d else "") if not _na(x) else fmt.NA
@@ -167,26 +166,32 @@ def _gap(sec, fund, panel, reg) -> None:
         fig, title=chart_title, source=_src_line(g["sources"], reg) + ".",
         notes="Quarters with both figures only (gaps in the sequence are quarters not in the data); "
               "* = derived by subtraction."))
-    if not periods:
+    every = sorted(dict.fromkeys(_ended(CUMULATIVE_PERIODS + FINANCING_PERIODS, sec.as_of)), key=FN.period_order)
+    shown = [f for f in (FN.gap_financing(fund, p) for p in every) if not _na(f["funding_gap"])]
+    if not shown:
         sec.text("financing_table", "")  # the verdict above says why
         return
-    fin_rows = []
-    for p in periods[::-1]:
-        f = FN.gap_financing(fund, p)
-        fin_rows.append({"Period": p, "Funding gap": fmt.usd_m(f["funding_gap"], 0),
-                         "Net new debt": fmt.usd_m(f["net_debt_raised"], 0),
-                         "Debt share of gap": fmt.pct(f["debt_share_of_gap"], 0),
-                         "Equity raised (IPO)": fmt.usd_m(f["equity_raised"], 0),
-                         "Equity share of gap": fmt.pct(f["equity_share_of_gap"], 0),
-                         "Sources": f["sources"] or ""})
+    fin_rows = [{"Period": f["period"], "Funding gap": fmt.usd_m(f["funding_gap"], 0),
+                 "Net new debt": fmt.usd_m(f["net_debt_raised"], 0),
+                 "Debt share of gap": fmt.pct(f["debt_share_of_gap"], 0),
+                 "Equity raised (IPO)": fmt.usd_m(f["equity_raised"], 0),
+                 "Equity share of gap": fmt.pct(f["equity_share_of_gap"], 0),
+                 "Sources": f["sources"] or ""} for f in shown]
+    known = [f for f in shown if not _na(f["net_debt_raised"]) and f["funding_gap"] > 0]
+    split = context or latest  # the period whose financing the verdict reads
+    title = "How the funding gap was financed"
+    if split is not None and not _na(split["debt_share_of_gap"]):
+        title = f"Net new debt covered {fmt.pct(split['debt_share_of_gap'], 0)} of the {split['period']} funding gap"
+        if context is not None:
+            title += f"; how the {latest['period']} gap was financed is not in the data"
+    last_flows = max((period_bounds(f["period"])[1] for f in known), default=None)
     sec.exhibit("financing_table", exhibits.table(
-        pd.DataFrame(fin_rows), title=v.sentence.split(":")[-1].strip().rstrip(".").capitalize()
-        if v.conclusive else "How the funding gap was financed",
+        pd.DataFrame(fin_rows), title=title,
         source=_src_line([r["Sources"] for r in fin_rows], reg) + ".",
         notes=("Net new debt = proceeds from issuance of debt - repayments of debt (cash-flow statement). Shares can "
                "exceed 100%: the excess went to cash. Equity: IPO and over-allotment proceeds, net of underwriting; "
-               "n/a where the period's cash-flow lines are not in the data. Debt flows after "
-               + max(period_bounds(p)[1] for p in periods).isoformat() + " are not in the data.")))
+               "n/a where the period's cash-flow lines are not in the data."
+               + (f" Debt flows after {last_flows.isoformat()} are not in the data." if last_flows else ""))))
 
 
 # --------------------------------------------------------------------------- debt, maturities, cost, liquidity
@@ -354,7 +359,7 @@ def _roic(sec, panel, ratios, lives, share, reported_life, reg) -> None:
         tbl[f"{int(c)}-year life"] = [fmt.pct(x, 1) for x in piv[c]]
     tbl["Effective interest rate"] = [fmt.pct(ratios.at[qq, "effective_interest_rate"], 1) if qq in ratios.index
                                       else fmt.NA for qq in piv["quarter"]]
-    sec.text("roic_summary", v.sentence)
+    sec.text("roic_summary", sec.items[f"verdict:{v.key}"])
     sec.exhibit("roic", exhibits.table(
         tbl, title={"below cost of debt": "Returns on PP&E stay below the effective interest rate at every life",
                     "above cost of debt": "Returns on PP&E stay above the effective interest rate at every life",

@@ -132,7 +132,7 @@ def _sentences_text(sentences) -> str:
         when = ", ".join(r.changed_at)
         items.append(f"- *{q}* Changed at {when}. As of {r.first}: \u201c{fmt.text(r.first_sentence)}\u201d "
                      f"{'Now' if r.last == THIS_NOTE else 'As of ' + r.last}: \u201c{fmt.text(r.last_sentence)}\u201d")
-    return "### How the thesis sentences moved\n\n" + "\n".join(items)
+    return "### How the verdict sentences moved\n\n" + "\n".join(items)
 
 
 def _small_multiples(ratios: pd.DataFrame, figs: pd.DataFrame):
