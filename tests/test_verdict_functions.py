@@ -81,8 +81,8 @@ CHANGE = {"previous": 5.0, "current": 6.0, "effective": pd.Timestamp("2023-01-01
 
 
 @pytest.mark.parametrize("m6, m5, answer", [
-    (0.04, -0.05, "all of it"),           # a profit at six years, a loss at five
-    (0.15, 0.06, "part of it"),           # a profit at both
+    (0.04, -0.05, "rests on the life"),         # a profit at six years, a loss at five
+    (0.15, 0.06, "partly"),               # a profit at both
     (-0.02, -0.13, "loss at either life"),
 ])
 def test_depreciation_answer_follows_the_sign_at_each_life(m6, m5, answer, check_headline):

@@ -594,8 +594,8 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
     Read in the latest quarter with a break-even life in `sens_wide` (`sensitivity_table`),
     comparing the margin at `reported_life` with the margin at `compare_life` (default: the life
     before the last change, `change['previous']`, else the longest tested life below the reported
-    one). Answer (`depreciation_life`, "how much of the margin rests on the life"): 'all of it'
-    (a profit at the reported life, a loss at the comparison life), 'part of it' (a profit at both),
+    one). Answer (`depreciation_life`, "how much of the margin rests on the life"): 'rests on the life'
+    (a profit at the reported life, a loss at the comparison life), 'partly' (a profit at both),
     'loss at either life' (already a loss at the reported life), 'not measurable'. When the latest
     quarter is a loss, the sentence adds the latest profitable quarter.
     """
@@ -629,11 +629,11 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
         head += f" ({_words(change['previous'])} until {pd.Timestamp(change['effective']).year})"
     head += f", {fmt.pct(m_cmp)} at {_words(compare_life)} years ({q})"
     if m_rep > 0 and m_cmp <= 0:
-        answer = "all of it"
+        answer = "rests on the life"
         s = (f"Chanos's point holds for {q}: its {fmt.pct(m_rep)} operating margin rests on {life_txt}; "
              f"{at_cmp} it would be {fmt.pct(m_cmp)}, and operating income breaks even at a {fmt.num(be, 1)}-year life{share}.")
     elif m_rep > 0:
-        answer = "part of it"
+        answer = "partly"
         s = (f"Chanos's point holds only in part for {q}: {at_cmp} instead of {life_txt} the {fmt.pct(m_rep)} "
              f"operating margin would fall to {fmt.pct(m_cmp)}, still a profit; operating income breaks even at a "
              f"{fmt.num(be, 1)}-year life{share}.")
