@@ -24,6 +24,7 @@ or carries an external link because of data text (`fmt.text` escapes it in the f
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import shutil
@@ -47,6 +48,49 @@ def font_paths() -> list[str]:
     import matplotlib
 
     return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
+
+
+#: fonts whose glyphs count as printable (matplotlib's LastResort font draws only placeholder boxes)
+_GLYPH_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf", "STIXGeneral.ttf")
+
+
+@functools.cache
+def printable_codepoints() -> frozenset[int]:
+    """Code points the note's fonts can draw (DejaVu and STIX from matplotlib; Typst's own
+    Libertinus Serif covers less, and Typst falls back to these for the rest)."""
+    from fontTools.ttLib import TTFont
+
+    out: set[int] = set()
+    for name in _GLYPH_FONTS:
+        out |= set(TTFont(Path(font_paths()[0]) / name, lazy=True).getBestCmap())
+    return frozenset(out)
+
+
+def replace_unprintable(text: str) -> str:
+    """Runs of characters no font of the PDF can draw (e.g. Chinese in a quoted source) become a
+    plain description, "(CJK text)", instead of placeholder boxes; the HTML keeps the original."""
+    import unicodedata
+
+    ok = printable_codepoints()
+
+    def describe(run: str) -> str:
+        names = {(unicodedata.name(c, "").split() or ["other"])[0] for c in run if not c.isspace()}
+        script = "CJK" if names <= {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "FULLWIDTH", "IDEOGRAPHIC"} else (
+            names.pop().capitalize() if len(names) == 1 else "non-Latin")
+        return f"({script} text)"
+
+    out, run = [], []
+    for ch in text:
+        if ord(ch) < 0x80 or ord(ch) in ok or ch.isspace() and not run:
+            if run:
+                out.append(describe("".join(run)))
+                run = []
+            out.append(ch)
+        else:
+            run.append(ch)
+    if run:
+        out.append(describe("".join(run)))
+    return "".join(out)
 
 
 def typst_str(s) -> str:
@@ -260,7 +304,7 @@ def render_pdf(nb, work_dir: Path, doc: dict) -> bytes:
         f"footer-note: {typst_str(doc.get('footer_note', ''))})\n\n"
         + body
     )
-    atomic.write_text(work_dir / "main.typ", main)
+    atomic.write_text(work_dir / "main.typ", replace_unprintable(main))
     return typst.compile(str(work_dir / "main.typ"), root=str(work_dir), font_paths=font_paths(),
                          ignore_system_fonts=True)
 
