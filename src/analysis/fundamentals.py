@@ -32,6 +32,7 @@ Quarter resolution (`figure`, `quarterly_panel`):
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -176,14 +177,6 @@ def _num(v) -> str:
     return f"{float(v):.3f}".rstrip("0").rstrip(".")
 
 
-def _alt_text(rows: pd.DataFrame) -> str | None:
-    if rows.empty:
-        return None
-    return "; ".join(f"{_num(v)} ({s}, {k}, {c})" for v, s, k, c in
-                     zip(rows["value"], rows["source"], rows["source_kind"], rows["confidence"],
-                         strict=True))
-
-
 def best_figures(fund: pd.DataFrame) -> pd.DataFrame:
     """One row per (period, metric) with the highest-confidence reported figure.
 
@@ -200,15 +193,15 @@ def best_figures(fund: pd.DataFrame) -> pd.DataFrame:
         df = df.assign(undated=df["published"].isna())
     if "line" not in df.columns:
         df = df.assign(line=np.arange(1, len(df) + 1))
-    ranked = _rank_frame(df)
+    ranked = _rank_frame(df).dropna(subset=["period", "metric"])
+    keep = ["period", "period_start", "period_end", "metric", "value", "unit", "source", "source_kind",
+            "confidence", "published", "undated", "line"]
     out = []
-    for _, grp in ranked.groupby(["period", "metric"], sort=True):
-        top = grp.iloc[0]
-        rec = {c: top[c] for c in ("period", "period_start", "period_end", "metric", "value",
-                                   "unit", "source", "source_kind", "confidence", "published",
-                                   "undated", "line")}
-        rec.update(derived=False, derived_from=None, alternatives=_alt_text(grp.iloc[1:]))
-        out.append(rec)
+    # ranked is sorted by (period, metric) first: each cell's rows are consecutive, best first
+    for _cell, grp in itertools.groupby(ranked[keep].to_dict("records"), key=lambda r: (r["period"], r["metric"])):
+        top, *rest = grp
+        top.update(derived=False, derived_from=None, alternatives=_alt_text(rest))
+        out.append(top)
     res = pd.DataFrame(out, columns=BEST_COLUMNS)
     res["value"] = res["value"].astype(float)
     res["derived"] = res["derived"].astype(bool)
@@ -217,6 +210,13 @@ def best_figures(fund: pd.DataFrame) -> pd.DataFrame:
         res[c] = pd.Series([_text(v) for v in res[c]], index=res.index, dtype=object)
     res.attrs = dict(fund.attrs)
     return res.reset_index(drop=True)
+
+
+def _alt_text(rows: list[dict]) -> str | None:
+    """The other rows of a cell (records, best first) as text: value (source, kind, confidence); ..."""
+    if not rows:
+        return None
+    return "; ".join(f"{_num(r['value'])} ({r['source']}, {r['source_kind']}, {r['confidence']})" for r in rows)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -239,9 +239,28 @@ def _from_row(row, quarter: str) -> dict:
             "alternatives": row["alternatives"], "reason": None}
 
 
-def _lookup(best: pd.DataFrame, metric: str) -> dict:
-    sub = best[best["metric"] == metric]
-    return {p: r for p, r in zip(sub["period"], sub.to_dict("records"), strict=True)}
+class _Cells:
+    """The rows of a `best_figures` frame as records by metric, read once for many resolutions."""
+
+    def __init__(self, best: pd.DataFrame):
+        self.best = best
+        self.by_metric: dict[str, list[dict]] = {}
+        for r in best.to_dict("records"):
+            self.by_metric.setdefault(r["metric"], []).append(r)
+
+    def lookup(self, metric: str) -> dict:
+        """{period: record} of one metric."""
+        return {r["period"]: r for r in self.by_metric.get(metric, ())}
+
+
+def _stock_rank(r: dict) -> tuple:
+    """`_rank_frame`'s order within one metric and date: confidence, precision, source kind,
+    dated before undated, earliest published, file line."""
+    pub = r["published"]
+    undated = pd.isna(pub)
+    return (-CONFIDENCE_RANK.get(r["confidence"], 0), -significant_digits(r["value"]),
+            -SOURCE_KIND_RANK.get(r["source_kind"], 0), int(undated),
+            pd.Timestamp.max.normalize() if undated else pub, r["line"])
 
 
 def _flow_candidates(rows: dict, year: int, q: int) -> list[tuple[list, list]]:
@@ -319,29 +338,26 @@ def _resolve_flow(rows: dict, metric: str, quarter: str) -> dict:
     return best
 
 
-def _resolve_stock(best: pd.DataFrame, metric: str, quarter: str) -> dict:
+def _resolve_stock(cells: _Cells, metric: str, quarter: str) -> dict:
     end = quarter_end(quarter)
-    sub = best[(best["metric"] == metric) & (best["period_end"] == end)]
-    if sub.empty:
+    sub = [r for r in cells.by_metric.get(metric, ()) if r["period_end"] == end]
+    if not sub:
         y, q = parse_quarter(quarter)
         where = f" (year-end balances are filed under FY{y}; none found)" if q == 4 else ""
         return _empty(metric, quarter, f"{metric_label(metric, capital=True)} at {end.date().isoformat()}: not reported{where}")
-    ranked = _rank_frame(sub.assign(period="x"))
-    top = ranked.iloc[0]
+    top, *rest = sorted(sub, key=_stock_rank)
     rec = _from_row(top, quarter)
-    extra = _alt_text(ranked.iloc[1:])
-    if top["period"] != quarter:
-        rec["derived_from"] = None
+    extra = _alt_text(rest)
     rec["alternatives"] = "; ".join(x for x in (_text(top["alternatives"]), extra) if x) or None
-    rec["period"] = sub.loc[ranked.index[0], "period"]
+    rec["period"] = top["period"]
     return rec
 
 
-def _resolve_composite(best: pd.DataFrame, metric: str, quarter: str) -> dict:
+def _resolve_composite(cells: _Cells, metric: str, quarter: str) -> dict:
     """A composite balance (`COMPOSITES`) at the end of `quarter`: the best complete candidate."""
     cands = []
     for i, parts in enumerate(COMPOSITES[metric]):
-        recs = [_resolve_stock(best, m, quarter) for m in parts]
+        recs = [_resolve_stock(cells, m, quarter) for m in parts]
         if any(pd.isna(r["value"]) for r in recs):
             continue
         if len(recs) == 1:
@@ -367,28 +383,29 @@ def _resolve_composite(best: pd.DataFrame, metric: str, quarter: str) -> dict:
     return best_rec
 
 
-def _resolve(best: pd.DataFrame, metric: str, period: str) -> dict:
+def _resolve(best: pd.DataFrame | _Cells, metric: str, period: str) -> dict:
+    cells = best if isinstance(best, _Cells) else _Cells(best)
     if metric in COMPOSITES:
         if _Q_RE.match(str(period)):
-            return _resolve_composite(best, metric, period)
+            return _resolve_composite(cells, metric, period)
         return _empty(metric, period, f"{metric}: composite balances resolve at quarter ends only")
     if is_excluded(metric):
         return _empty(metric, period, f"{metric_label(metric, capital=True)} is a guidance or target series "
                       "(one figure per publication date), not one figure per period")
     if _Q_RE.match(str(period)):
         if is_stock(metric):
-            return _resolve_stock(best, metric, period)
-        rows = _lookup(best, metric)
+            return _resolve_stock(cells, metric, period)
+        rows = cells.lookup(metric)
         if is_flow(metric):
             return _resolve_flow(rows, metric, period)
         if (r := rows.get(period)) is not None:
             return _from_row(r, period)
         return _empty(metric, period, f"{metric_label(metric, capital=True)} {period}: not reported")
-    rows = _lookup(best, metric)
+    rows = cells.lookup(metric)
     if (r := rows.get(period)) is not None:
         return _from_row(r, period)
     if not rows:
-        as_of = best.attrs.get("as_of")
+        as_of = cells.best.attrs.get("as_of")
         when = f" published on or before {as_of}" if as_of else ""
         return _empty(metric, period, f"{metric_label(metric, capital=True)}: no figure in the data{when}")
     return _empty(metric, period, f"{metric_label(metric, capital=True)} {period}: not reported")
@@ -479,6 +496,7 @@ def _frame(records: list[dict]) -> pd.DataFrame:
 def last_quarter(best: pd.DataFrame, metric: str = "revenue") -> str | None:
     """Latest quarter for which `metric` is reported or derivable (None when none is)."""
     labels = []
+    cells = _Cells(best)
     for p in best.loc[best["metric"] == metric, "period"]:
         if _Q_RE.match(p):
             labels.append(parse_quarter(p))
@@ -487,7 +505,7 @@ def last_quarter(best: pd.DataFrame, metric: str = "revenue") -> str | None:
     if not labels:
         return None
     for y, q in sorted(set(labels), reverse=True):
-        if not pd.isna(_resolve(best, metric, quarter_label(y, q))["value"]):
+        if not pd.isna(_resolve(cells, metric, quarter_label(y, q))["value"]):
             return quarter_label(y, q)
     return None
 
@@ -506,7 +524,8 @@ def quarterly_panel(fund: pd.DataFrame, first_quarter: str = "2024Q1", last: str
     best = best_figures(fund)
     last = last or last_quarter(best) or first_quarter
     quarters = quarter_range(first_quarter, last)
-    records = [_resolve(best, m, q) for q in quarters for m in metrics]
+    cells = _Cells(best)
+    records = [_resolve(cells, m, q) for q in quarters for m in metrics]
     prov = _frame([{k: r.get(k) for k in PROVENANCE_COLUMNS} for r in records])
     values = (prov.pivot(index="quarter", columns="metric", values="value")
               .reindex(index=quarters, columns=list(metrics)).astype(float))
@@ -514,7 +533,7 @@ def quarterly_panel(fund: pd.DataFrame, first_quarter: str = "2024Q1", last: str
     values.columns.name = None
     prev = previous_quarter(first_quarter)
     opening = _frame([{k: r.get(k) for k in PROVENANCE_COLUMNS}
-                      for r in (_resolve(best, m, prev) for m in metrics if is_stock(m))])
+                      for r in (_resolve(cells, m, prev) for m in metrics if is_stock(m))])
     as_of = fund.attrs.get("as_of")
     return Panel(values=values, provenance=prov, opening=opening, as_of=as_of)
 

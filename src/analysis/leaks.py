@@ -459,6 +459,24 @@ class Facts:
         for f in self.public:
             by_unit.setdefault(f.unit, []).append(abs(f.value))
         self._public = {u: sorted(v) for u, v in by_unit.items()}
+        # later facts by unit, sorted by |value| (with their position in `later`), for `later_matches`
+        later: dict[str, list[tuple[float, int]]] = {}
+        for i, f in enumerate(self.later):
+            later.setdefault(f.unit, []).append((abs(f.value), i))
+        self._later = {u: sorted(v) for u, v in later.items()}
+
+    def later_matches(self, n: Number) -> list[Fact]:
+        """The later facts `n` matches as printed (`_matches`), in the order of `later`."""
+        lo, hi = n.value - n.tol * (1 + 1e-9) - 1e-12, n.value + n.tol * (1 + 1e-9) + 1e-12
+        hits = []
+        for unit, compatible in _COMPATIBLE.items():
+            if n.unit in compatible and unit in self._later:
+                vals = self._later[unit]
+                i = bisect.bisect_left(vals, (lo, -1))
+                while i < len(vals) and vals[i][0] <= hi:
+                    hits.append(vals[i][1])
+                    i += 1
+        return [self.later[i] for i in sorted(hits) if _matches(self.later[i], n)]
 
     def explained(self, n: Number) -> bool:
         """True when a public value of a compatible unit rounds to `n` as printed."""
@@ -617,7 +635,7 @@ _ASSUMPTION = re.compile(r"\bASSUMPTIONS?\b")
 
 
 def _later_match(n: Number, facts: Facts) -> list[Fact]:
-    return [] if facts.explained(n) else [f for f in facts.later if _matches(f, n)]
+    return [] if facts.explained(n) else facts.later_matches(n)
 
 
 #: printed digits from which a precise later fact counts wherever it stands ('$1,572.0m', '1,572.0');

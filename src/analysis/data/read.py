@@ -11,6 +11,7 @@ what was expected.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -26,6 +27,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 
 
+@functools.lru_cache(maxsize=16384)  # price files repeat the same dates across tickers
 def parse_date(text: str) -> date:
     """Parse an ISO date YYYY-MM-DD (raises ValueError)."""
     if not _DATE_RE.match(text):
@@ -33,6 +35,7 @@ def parse_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_partial_date(text: str) -> tuple[date, str]:
     """Parse YYYY-MM-DD or YYYY-MM; a month-only date counts from the month's last day.
 

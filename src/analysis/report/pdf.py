@@ -309,11 +309,33 @@ def render_pdf(nb, work_dir: Path, doc: dict) -> bytes:
                          ignore_system_fonts=True)
 
 
+#: extracted texts kept in `.cache/pdf-text/` (the most recently written)
+PDF_TEXT_KEPT = 64
+
+
 def pdf_text(pdf: bytes) -> str:
-    """Plain text of a PDF (tests and checks; pypdf is a dev dependency)."""
+    """Plain text of a PDF (tests and checks; pypdf is a dev dependency).
+
+    Extraction takes seconds and the leak audit and several tests read the same note, so the
+    text is kept in `.cache/pdf-text/`, keyed by the PDF's bytes and the pypdf version."""
     import io
 
-    from pypdf import PdfReader
+    import pypdf
 
-    return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+    from .. import paths
+
+    cache = paths.cache_dir() / "pdf-text" / f"{hashlib.sha256(pdf).hexdigest()}-pypdf{pypdf.__version__}.txt"
+    try:
+        return cache.read_bytes().decode("utf-8", "surrogatepass")
+    except OSError:
+        pass
+    text = "\n".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    try:
+        atomic.write_bytes(cache, text.encode("utf-8", "surrogatepass"))
+        kept = sorted(cache.parent.glob("*.txt"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[PDF_TEXT_KEPT:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache only
+    return text
 
