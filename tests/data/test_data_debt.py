@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from csvedit import set_cell
+from edits import set_cell
 
 from analysis import data as D
 from analysis.errors import DataValidationError

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 import pytest
-from csvedit import lines
+from edits import lines
 
 from analysis import data as D
 from analysis import paths

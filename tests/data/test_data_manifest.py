@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from csvedit import set_cell
+from edits import set_cell
 
 from analysis import paths
 from analysis.data import manifest, vendor

@@ -12,7 +12,7 @@ import csv
 import re
 
 import pytest
-from csvedit import lines, set_cell, write_lines
+from edits import edit_line, lines, set_cell, write_lines
 
 from analysis import data as D
 from analysis.errors import DataValidationError
@@ -153,25 +153,19 @@ def test_price_file_removed_breaks_dividends_and_claims(data_copy):
 
 # ---- file structure --------------------------------------------------------------------------
 
-def _edit_line(path, line, fn):
-    ls = lines(path)
-    ls[line - 1] = fn(ls[line - 1])
-    write_lines(path, ls)
-
-
 def test_header_with_unexpected_column(data_copy):
-    _edit_line(data_copy / "prices/CRWV.csv", 1, lambda t: t.rstrip("\r\n") + ",extra\n")
+    edit_line(data_copy / "prices/CRWV.csv", 1, lambda t: t.rstrip("\r\n") + ",extra\n")
     err = expect_error(data_copy, "prices/CRWV.csv", 1, "extra", ..., "unexpected 'extra'")
     assert err.value.endswith(",volume,extra")
 
 
 def test_header_with_missing_column(data_copy):
-    _edit_line(data_copy / "fundamentals.csv", 1, lambda t: t.replace(",metric,", ",metrics,"))
+    edit_line(data_copy / "fundamentals.csv", 1, lambda t: t.replace(",metric,", ",metrics,"))
     expect_error(data_copy, "fundamentals.csv", 1, "metric", ..., "missing 'metric'")
 
 
 def test_header_with_duplicate_column(data_copy):
-    _edit_line(data_copy / "events.csv", 1, lambda t: t.replace(",kind,", ",timing,"))
+    edit_line(data_copy / "events.csv", 1, lambda t: t.replace(",kind,", ",timing,"))
     expect_error(data_copy, "events.csv", 1, "timing", ..., "appears twice")
 
 
@@ -192,24 +186,24 @@ def test_header_only_file(data_copy):
 
 
 def test_row_with_an_extra_field(data_copy):
-    _edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n") + ",oops\r\n")
+    edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n") + ",oops\r\n")
     err = expect_error(data_copy, "fundamentals.csv", 285, "field 12", ..., "11 fields like the header, got 12")
     assert err.value.startswith("2025Q3,2025-07-01")
 
 
 def test_row_with_a_missing_field(data_copy):
-    _edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n").rsplit(",", 1)[0] + "\r\n")
+    edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n").rsplit(",", 1)[0] + "\r\n")
     expect_error(data_copy, "fundamentals.csv", 285, "note", ..., "no field for column 'note'")
 
 
 def test_unterminated_quote(data_copy):
     # an opening quote in the note of line 285 that never closes swallows the rest of the file
-    _edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n") + '"unclosed\r\n')
+    edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n") + '"unclosed\r\n')
     expect_error(data_copy, "fundamentals.csv", 285, "note", ..., "a closing quote")
 
 
 def test_text_after_a_closing_quote(data_copy):
-    _edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n") + '"a"b\r\n')
+    edit_line(data_copy / "fundamentals.csv", 285, lambda t: t.rstrip("\r\n") + '"a"b\r\n')
     expect_error(data_copy, "fundamentals.csv", 285, "note", ..., "right after a closing quote")
 
 
@@ -267,7 +261,7 @@ def test_edit_after_load_is_noticed(data_copy):
 # ---- claims.yaml -----------------------------------------------------------------------------
 
 def _edit_yaml(data_dir, line, old, new):
-    _edit_line(data_dir / "claims.yaml", line, lambda t: t.replace(old, new, 1) if old in t else pytest.fail(t))
+    edit_line(data_dir / "claims.yaml", line, lambda t: t.replace(old, new, 1) if old in t else pytest.fail(t))
 
 
 # line 65 = C04 checks[0]: {measure: close, ticker: CRWV, date: 2025-11-10, stated: 105.61, ...}

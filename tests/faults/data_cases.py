@@ -13,11 +13,11 @@ import csv
 import io
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import edits as E
 import yaml
 
 from analysis import paths
@@ -26,74 +26,19 @@ ROOT = paths.ROOT
 REAL_DATA = ROOT / "data"
 
 
-# ---- edits on a data copy ------------------------------------------------------------------
-
-def _lines(path: Path) -> list[str]:
-    return path.read_bytes().decode("utf-8").splitlines(keepends=True)
-
-
-def _write(path: Path, lines: list[str]) -> None:
-    path.write_bytes("".join(lines).encode("utf-8"))
-
+# ---- edits on a data copy (tests/edits.py does the editing; these name files by data-relative path)
 
 def row_line(rel: str, data_dir: Path = REAL_DATA, **key) -> int:
     """1-based line of the first CSV row whose columns equal `key` (one-line rows)."""
-    lines = _lines(data_dir / rel)
-    header = next(csv.reader([lines[0]]))
-    for n, text in enumerate(lines[1:], start=2):
-        row = dict(zip(header, next(csv.reader([text])), strict=False))
-        if all(row.get(k) == v for k, v in key.items()):
-            return n
-    raise LookupError(f"{rel}: no row with {key}")
+    return E.row_line(data_dir / rel, **key)
 
 
 def text_line(rel: str, needle: str, data_dir: Path = REAL_DATA, after: int = 0) -> int:
-    """1-based number of the first line after `after` containing `needle`."""
-    for n, text in enumerate(_lines(data_dir / rel), start=1):
-        if n > after and needle in text:
-            return n
-    raise LookupError(f"{rel}: no line with {needle!r}")
-
-
-def last_line(rel: str, data_dir: Path = REAL_DATA) -> int:
-    return len(_lines(data_dir / rel))
+    return E.text_line(data_dir / rel, needle, after=after)
 
 
 def set_cell(data_dir: Path, rel: str, line: int, column: str, value: str) -> None:
-    """Set `column` on physical `line` of a CSV copy, keeping the line ending."""
-    path = data_dir / rel
-    lines = _lines(path)
-    header = next(csv.reader([lines[0]]))
-    row = next(csv.reader([lines[line - 1]]))
-    row[header.index(column)] = value
-    body = lines[line - 1].rstrip("\r\n")
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator=lines[line - 1][len(body):] or "\n").writerow(row)
-    lines[line - 1] = buf.getvalue()
-    _write(path, lines)
-
-
-def replace_in_line(data_dir: Path, rel: str, line: int, old: str, new: str) -> None:
-    path = data_dir / rel
-    lines = _lines(path)
-    assert old in lines[line - 1], (rel, line, old)
-    lines[line - 1] = lines[line - 1].replace(old, new, 1)
-    _write(path, lines)
-
-
-def replace_line(data_dir: Path, rel: str, line: int, new: str) -> None:
-    path = data_dir / rel
-    lines = _lines(path)
-    lines[line - 1] = new if new.endswith("\n") else new + "\n"
-    _write(path, lines)
-
-
-def append_line(data_dir: Path, rel: str, text: str) -> None:
-    path = data_dir / rel
-    lines = _lines(path)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    _write(path, [*lines, text + "\n"])
+    E.set_cell(data_dir / rel, line, column, value)
 
 
 # ---- the catalog ----------------------------------------------------------------------------
@@ -131,7 +76,7 @@ FIN = row_line("financings.csv", holder="Senior noteholders")
 EVENT = row_line("events.csv", event_id="E03")
 SOURCE = row_line("sources.csv", id="PR_25Q3")
 CRWV_NOV11 = row_line("prices/CRWV.csv", date="2025-11-11")
-CRWV_LAST = last_line("prices/CRWV.csv")
+CRWV_LAST = len(E.lines(REAL_DATA / "prices/CRWV.csv"))
 DIVIDEND = row_line("prices/dividends.csv", ticker="AVGO")
 C04 = text_line("claims.yaml", "- id: C04")
 C04_CLOSE = text_line("claims.yaml", "{measure: close, ticker: CRWV, date: 2025-11-10", after=C04)
@@ -141,7 +86,7 @@ C05_REVENUE = text_line("claims.yaml", "{measure: metric, metric: revenue, perio
 C04_CLAIM = text_line("claims.yaml", "  claim: ", after=C04)
 C01_DECLINE = text_line("claims.yaml", "{measure: decline_from_peak", after=text_line("claims.yaml", "- id: C01"))
 SMH_CITED = text_line("claims.yaml", "ticker: SMH")
-SMH_CLAIM = max(n for n in range(1, SMH_CITED + 1) if _lines(REAL_DATA / "claims.yaml")[n - 1].startswith("- id: "))
+SMH_CLAIM = max(n for n in range(1, SMH_CITED + 1) if E.lines(REAL_DATA / "claims.yaml")[n - 1].startswith("- id: "))
 
 SNAPSHOT = "the data's snapshot date"
 
@@ -151,7 +96,7 @@ def cell(rel, line, column, value):
 
 
 def in_line(rel, line, old, new):
-    return lambda d: replace_in_line(d, rel, line, old, new)
+    return lambda d: E.replace_in_line(d / rel, line, old, new)
 
 
 def _delete(rel):
@@ -159,11 +104,11 @@ def _delete(rel):
 
 
 def _claim_id(line: int) -> str:
-    return _lines(REAL_DATA / "claims.yaml")[line - 1].split("id:", 1)[1].strip()
+    return E.lines(REAL_DATA / "claims.yaml")[line - 1].split("id:", 1)[1].strip()
 
 
 def _check_index(claim_line: int, check_line: int) -> int:
-    lines = _lines(REAL_DATA / "claims.yaml")
+    lines = E.lines(REAL_DATA / "claims.yaml")
     return sum(1 for n in range(claim_line + 1, check_line) if lines[n - 1].lstrip().startswith("- {"))
 
 
@@ -240,7 +185,7 @@ CASES: list[Case] = [
          "sources.csv", SOURCE, "date", SNAPSHOT, "date"),
     Case("claim_published_2031", in_line("claims.yaml", C04 + 1, "published: 2025-12-17", "published: 2031-03-03"),
          "claims.yaml", C04, "C04.published", SNAPSHOT, "date"),
-    Case("price_row_in_2031", lambda d: append_line(d, "prices/CRWV.csv", "2031-03-03,80,81,79,80,,1000"),
+    Case("price_row_in_2031", lambda d: E.append_line(d / "prices/CRWV.csv", "2031-03-03,80,81,79,80,,1000"),
          "prices/CRWV.csv", CRWV_LAST + 1, "date", "at most 7 calendar days later", "date"),
     Case("published_bad_day", cell("fundamentals.csv", REV_25Q3, "published", "2025-02-30"),
          "fundamentals.csv", REV_25Q3, "published", "YYYY-MM-DD", "date"),
@@ -357,48 +302,6 @@ def plant_payload(data_dir: Path, payload: str = PAYLOAD) -> dict[str, int]:
                             encoding="utf-8")
         counts[rel] = n
     return counts
-
-
-# ---- a copy of the checkout for `make` -------------------------------------------------------
-
-def checkout_copy(dest: Path) -> Path:
-    """A copy of this checkout in `dest/repo` (its files as in the working tree, the built default note and
-    its build folder, modification times kept, so `make` sees the note up to date) sharing this
-    checkout's `.venv` by symlink. Run `make` there with `make_env(copy)`."""
-    repo = dest / "repo"
-    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             cwd=ROOT, capture_output=True, check=True).stdout
-    for rel in filter(None, tracked.decode().split("\0")):
-        src = ROOT / rel
-        if src.is_file():
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, repo / rel)
-    for name in ("crwv-note.html", "crwv-note.pdf"):
-        shutil.copy2(ROOT / "reports" / name, repo / "reports" / name)
-    shutil.copytree(ROOT / "reports" / "build", repo / "reports" / "build", ignore=shutil.ignore_patterns("typst"))
-    (repo / ".venv").symlink_to(ROOT / ".venv")
-    return repo
-
-
-def make_env(repo: Path) -> dict[str, str]:
-    """Environment for `make` in a checkout copy: its own data and library (the shared .venv's
-    editable install points at this checkout), no make state inherited from an outer make."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    env.update(CRWV_DATA_DIR=str(repo / "data"), PYTHONPATH=str(repo / "src"),
-               CRWV_RESULTS_DIR=str(repo / "reports" / "build" / "results"))
-    return env
-
-
-def run_make(repo: Path, *targets: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *targets], cwd=repo, env=make_env(repo),
-                          capture_output=True, text=True, timeout=600)
-
-
-def write_manifest(data_dir: Path) -> None:
-    """`python -m analysis.data.manifest write`, as the issue's reproduction did after each edit."""
-    from analysis.data import manifest
-
-    manifest.write(data_dir)
 
 
 # ---- a notebook executed in this process (no kernel): fast enough for the payload test ------

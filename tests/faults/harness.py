@@ -3,7 +3,7 @@ compare the note's bytes.
 
     co = copy_checkout(tmp_path / "co")           # needs a built note (make test builds it first)
     before = co.note_bytes()
-    edit_line(co.root / "data/fundamentals.csv", 12, lambda s: s.replace("2025", "2031", 1))
+    edit_line(co.root / "data/fundamentals.csv", 12, lambda s: s.replace("2025", "2031", 1))  # tests/edits.py
     co.write_manifest()                           # so the validators, not the checksums, are reached
     r = co.make("report")
     assert r.returncode == 2 and "data/fundamentals.csv, line 12" in r.stderr
@@ -108,23 +108,6 @@ def copy_checkout(dest: Path, venv: str = "link") -> Checkout:
     if (ROOT / ".cache" / "plan").is_dir():
         shutil.copytree(ROOT / ".cache" / "plan", cache / "plan")
     return Checkout(dest)
-
-
-def edit_line(path: Path, line: int, change) -> str:
-    """Replace 1-based `line` of a text file by change(old line); returns the new line."""
-    text = path.read_bytes().decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    lines[line - 1] = change(lines[line - 1])
-    path.write_bytes("".join(lines).encode("utf-8"))
-    return lines[line - 1]
-
-
-def find_line(path: Path, startswith: str) -> int:
-    """1-based number of the first line of `path` starting with `startswith`."""
-    for n, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if ln.startswith(startswith):
-            return n
-    raise AssertionError(f"no line starting with {startswith!r} in {path}")
 
 
 def edit_code_comment(nb_path: Path, comment: str = "# changed by a test") -> None:

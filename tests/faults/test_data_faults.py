@@ -10,8 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-
-from .harness import edit_line, find_line
+from edits import edit_line, line_of
 
 
 @dataclass(frozen=True)
@@ -24,12 +23,12 @@ class Case:
 
 def _published_in_future(root):
     f = root / "data" / "fundamentals.csv"
-    n = find_line(f, "2025Q3,")
+    n = line_of(f, "2025Q3,")
     edit_line(f, n, lambda s: re.sub(r"^(2025Q3,[^,]*,[^,]*,)[0-9-]+", r"\g<1>2031-03-03", s))
 
 
 def _future_line(root):
-    return find_line(root / "data" / "fundamentals.csv", "2025Q3,")
+    return line_of(root / "data" / "fundamentals.csv", "2025Q3,")
 
 
 CASES = [

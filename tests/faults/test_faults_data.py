@@ -29,6 +29,7 @@ from analysis.report import note as note_mod
 from analysis.report.html import UnsafePageError, render_html
 from analysis.report.pdf import pdf_text, render_pdf, replace_unprintable
 
+from . import harness
 from .data_cases import (
     CASES,
     E2E_REPORT,
@@ -38,12 +39,9 @@ from .data_cases import (
     REV_25Q3,
     ROOT,
     case,
-    checkout_copy,
     execute_in_process,
     plant_payload,
-    run_make,
     set_cell,
-    write_manifest,
 )
 
 NOTE = ("crwv-note.html", "crwv-note.pdf")
@@ -166,31 +164,33 @@ def built_note():
 @pytest.mark.parametrize("case_id", E2E_REPORT)
 def test_make_report_refuses_and_keeps_the_previous_note(built_note, tmp_path, case_id):
     c = case(case_id)
-    repo = checkout_copy(tmp_path)
-    before = {n: (repo / "reports" / n).read_bytes() for n in NOTE}
+    co = harness.copy_checkout(tmp_path / "repo")
+    repo = co.root
+    before = co.note_bytes()
     c.edit(repo / "data")
-    write_manifest(repo / "data")  # as the issue did: the checksums match, the validators must refuse
-    r = run_make(repo, "report")
+    co.write_manifest()  # as the issue did: the checksums match, the validators must refuse
+    r = co.make("report")
     assert r.returncode != 0, r.stdout + r.stderr
     where = f"data/{c.file}" + (f", line {c.line}" if c.line else "") + (f", column '{c.column}'" if c.column else "")
     assert where in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
-    assert {n: (repo / "reports" / n).read_bytes() for n in NOTE} == before
+    assert co.note_bytes() == before
 
 
 def test_make_check_data_runs_every_validator(built_note, tmp_path):
     c = case("deleted_cited_price_file")
-    repo = checkout_copy(tmp_path)
-    c.edit(repo / "data")
-    write_manifest(repo / "data")
-    r = run_make(repo, "check-data")
+    co = harness.copy_checkout(tmp_path / "repo")
+    c.edit(co.root / "data")
+    co.write_manifest()
+    r = co.make("check-data")
     assert r.returncode != 0
     assert f"data/claims.yaml, line {c.line}, column '{c.column}'" in r.stderr, r.stderr
     assert "data/prices/SMH.csv does not exist" in r.stderr
 
 
 def test_make_vendor_refuses_negative_revenue(built_note, tmp_path):
-    repo = checkout_copy(tmp_path)
+    co = harness.copy_checkout(tmp_path / "repo")
+    repo = co.root
     shared = tmp_path / "shared" / "data"  # `make vendor` reads ../shared/data beside the checkout
     shutil.copytree(REAL_DATA, shared, ignore=shutil.ignore_patterns(manifest.MANIFEST_NAME, manifest.VENDORED_NAME))
     # the checkout as just vendored from `shared` (no local edits), then `shared` gets the bad figure
@@ -198,7 +198,7 @@ def test_make_vendor_refuses_negative_revenue(built_note, tmp_path):
                                                         encoding="utf-8")
     set_cell(shared, "fundamentals.csv", REV_25Q3, "value", "-1364.676")
     before = {p.relative_to(repo): p.read_bytes() for p in (repo / "data").rglob("*") if p.is_file()}
-    r = run_make(repo, "vendor")
+    r = co.make("vendor")
     assert r.returncode != 0
     assert re.search(rf"shared/data/fundamentals\.csv, line {REV_25Q3}, column 'value': got -1364\.676; "
                      r"expected revenue: a number >= 0", r.stderr), r.stderr

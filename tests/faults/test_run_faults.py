@@ -13,9 +13,10 @@ import time
 import uuid
 
 import pytest
+from edits import edit_line
 
 from . import harness
-from .harness import clean_env, edit_code_comment, edit_line
+from .harness import clean_env, edit_code_comment
 
 
 def _force_render(co) -> None:
