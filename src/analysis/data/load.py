@@ -410,10 +410,10 @@ def _check_arg(chk, name, file, line, where, tickers, prices_dir=None):
 def _stated_range(m: str, chk: dict) -> ranges.Range | None:
     """The plausible range of a check's stated value (`ranges.CLAIM_STATED`, or the metric's)."""
     if m in ("metric", "guidance"):
-        return ranges.metric_range(chk["metric"], S.METRIC_UNITS[chk["metric"]])
+        return ranges.metric_range(chk["metric"])
     if m == "growth":
-        rng = ranges.metric_range(chk["metric"], S.METRIC_UNITS[chk["metric"]])
-        return ranges.RETURN if rng is not None and rng.lo is not None and rng.lo >= 0 else None
+        rng = ranges.metric_range(chk["metric"])
+        return ranges.RETURN if rng.lo is not None and rng.lo >= 0 else None
     return ranges.CLAIM_STATED.get(m)
 
 
