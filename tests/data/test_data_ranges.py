@@ -9,18 +9,19 @@ from analysis.data import load_fundamentals, ranges
 from analysis.data import schema as S
 
 
-def test_every_metric_has_a_range_in_its_unit():
-    missing = sorted(set(S.METRIC_UNITS) - set(ranges.METRIC_RANGES))
-    assert not missing, f"add these metrics to analysis.data.ranges.METRIC_RANGES: {missing}"
-    for metric, unit in S.METRIC_UNITS.items():
-        assert ranges.METRIC_RANGES[metric].unit == unit, metric
+def test_every_metric_has_a_unit_the_fundamentals_file_accepts():
+    """schema.METRIC_UNITS is read from METRIC_RANGES: each range's unit must be one the `unit`
+    column of fundamentals.csv allows (a claims-only unit such as 'fraction' would make every
+    row of that metric invalid), and each range gives its reason."""
+    unit_col = next(c for c in S.FUNDAMENTALS.columns if c.name == "unit")
+    bad = {m: u for m, u in S.METRIC_UNITS.items() if u not in unit_col.choices}
+    assert not bad, f"units fundamentals.csv does not accept: {bad}"
     assert all(rng.why.strip() for rng in ranges.METRIC_RANGES.values())
 
 
-def test_unlisted_metric_falls_back_to_its_unit():
-    assert ranges.metric_range("a_new_metric", "usd_m") is ranges.UNIT_FALLBACK["usd_m"]
-    assert ranges.metric_range("a_new_metric", "usd_m").problem(-5) is None  # sign not checked
-    assert ranges.metric_range("a_new_metric", "usd_m").problem(1e20) is not None
+def test_unlisted_metric_has_no_range():
+    with pytest.raises(KeyError):
+        ranges.metric_range("a_new_metric")
 
 
 @pytest.mark.parametrize("rng,x,ok", [
@@ -42,7 +43,8 @@ def test_real_figures_sit_well_inside_their_ranges():
     """Upper bounds are at least 10x the largest real figure: only a unit slip reaches them."""
     df = load_fundamentals()
     for metric, g in df.groupby("metric"):
-        rng = ranges.metric_range(metric, g["unit"].iloc[0])
+        rng = ranges.metric_range(metric)
+        assert (g["unit"] == rng.unit).all(), metric
         assert all(rng.problem(v) is None for v in g["value"]), metric
         if rng.hi is not None and rng.unit in ("usd_m", "count", "mw"):
             assert g["value"].abs().max() * 10 <= rng.hi, metric

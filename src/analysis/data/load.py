@@ -161,6 +161,14 @@ def _with_sources(sch: S.Schema, data_dir) -> list[dict]:
     return records
 
 
+def _load_table(sch: S.Schema, as_of, data_dir, cited: bool = True) -> pd.DataFrame:
+    """A table file's rows public on `as_of` (filtered on `sch.published`); `cited`: the file
+    cites sources.csv ids, which must exist and whose documents must have existed on `as_of`."""
+    records = _with_sources(sch, data_dir) if cited else _records(sch, data_dir)
+    return _point_in_time(to_frame(records, sch), sch.published, as_of, display_path(_dir(data_dir) / sch.file),
+                          data_dir, cited=cited)
+
+
 def source_dates(data_dir=None) -> dict:
     """Source id -> date of the document (month-only dates count from the month end); undated ids absent."""
     reg = load_sources(data_dir=data_dir)
@@ -182,26 +190,22 @@ def load_fundamentals(as_of=None, data_dir=None) -> pd.DataFrame:
     """Reported figures, one per row: period, period_start, period_end, published, metric, value
     (in `unit`: usd_m, pct 0..100, mw, count, years), source_kind, source, confidence, note,
     published_precision ('day'/'month'), undated, line."""
-    df = to_frame(_with_sources(S.FUNDAMENTALS, data_dir), S.FUNDAMENTALS)
-    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.FUNDAMENTALS.file), data_dir, cited=True)
+    return _load_table(S.FUNDAMENTALS, as_of, data_dir)
 
 
 def load_customers(as_of=None, data_dir=None) -> pd.DataFrame:
     """Customer concentration disclosures: period, published, customer, measure, value (pct 0..100)."""
-    df = to_frame(_with_sources(S.CUSTOMERS, data_dir), S.CUSTOMERS)
-    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.CUSTOMERS.file), data_dir, cited=True)
+    return _load_table(S.CUSTOMERS, as_of, data_dir)
 
 
 def load_contracts(as_of=None, data_dir=None) -> pd.DataFrame:
     """Announced contracts: announced, counterparty, kind, value_usd_m (USD m, 'up to' amounts), ..."""
-    df = to_frame(_with_sources(S.CONTRACTS, data_dir), S.CONTRACTS)
-    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.CONTRACTS.file), data_dir, cited=True)
+    return _load_table(S.CONTRACTS, as_of, data_dir)
 
 
 def load_financings(as_of=None, data_dir=None) -> pd.DataFrame:
     """Debt and equity raises: announced (month-only dates count from month end), kind, value_usd_m."""
-    df = to_frame(_with_sources(S.FINANCINGS, data_dir), S.FINANCINGS)
-    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.FINANCINGS.file), data_dir, cited=True)
+    return _load_table(S.FINANCINGS, as_of, data_dir)
 
 
 def load_debt_facilities(as_of=None, data_dir=None) -> pd.DataFrame:
@@ -210,25 +214,20 @@ def load_debt_facilities(as_of=None, data_dir=None) -> pd.DataFrame:
     maturity only), amount_usd_m (USD m), rate_kind ('effective', 'stated', 'sofr_margin'),
     rate_pct / rate_high_pct (percent, 0..100; a range when both), maturity (YYYY-MM[-DD] text,
     or 'A to B' for a range), published, source_kind, source, confidence, note."""
-    df = to_frame(_with_sources(S.DEBT_FACILITY_TABLE, data_dir), S.DEBT_FACILITY_TABLE)
-    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.DEBT_FACILITY_TABLE.file),
-                          data_dir, cited=True)
+    return _load_table(S.DEBT_FACILITY_TABLE, as_of, data_dir)
 
 
 def load_debt_maturities(as_of=None, data_dir=None) -> pd.DataFrame:
     """Contractual future principal payments as stated at `as_of` (a balance-sheet date): bucket
     ('remaining_year' = rest of `year`, 'year', 'thereafter', 'total'), year, amount_usd_m (USD m),
     published, source_kind, source, confidence, note."""
-    df = to_frame(_with_sources(S.DEBT_MATURITIES, data_dir), S.DEBT_MATURITIES)
-    return _point_in_time(df, "published", as_of, display_path(_dir(data_dir) / S.DEBT_MATURITIES.file),
-                          data_dir, cited=True)
+    return _load_table(S.DEBT_MATURITIES, as_of, data_dir)
 
 
 def load_events(as_of=None, data_dir=None) -> pd.DataFrame:
     """Market events: event_id, announced, timing, day0 (first session that could react), kind,
     origin, description, source (free text), source_date, confidence. Filtered on `announced`."""
-    df = to_frame(_records(S.EVENTS, data_dir), S.EVENTS)
-    return _point_in_time(df, "announced", as_of, display_path(_dir(data_dir) / S.EVENTS.file))
+    return _load_table(S.EVENTS, as_of, data_dir, cited=False)
 
 
 def price_tickers(data_dir=None) -> list[str]:
@@ -410,10 +409,10 @@ def _check_arg(chk, name, file, line, where, tickers, prices_dir=None):
 def _stated_range(m: str, chk: dict) -> ranges.Range | None:
     """The plausible range of a check's stated value (`ranges.CLAIM_STATED`, or the metric's)."""
     if m in ("metric", "guidance"):
-        return ranges.metric_range(chk["metric"], S.METRIC_UNITS[chk["metric"]])
+        return ranges.metric_range(chk["metric"])
     if m == "growth":
-        rng = ranges.metric_range(chk["metric"], S.METRIC_UNITS[chk["metric"]])
-        return ranges.RETURN if rng is not None and rng.lo is not None and rng.lo >= 0 else None
+        rng = ranges.metric_range(chk["metric"])
+        return ranges.RETURN if rng.lo is not None and rng.lo >= 0 else None
     return ranges.CLAIM_STATED.get(m)
 
 

@@ -6,9 +6,9 @@ values: money that cannot be negative (revenue, capex, debt, backlog), percentag
 (0..100), prices (> 0), and an upper bound far above any real company so that only a unit slip
 (a figure typed in USD or thousands instead of USD millions) or a corrupt value reaches it.
 
-Adding a metric to `schema.METRIC_UNITS`? Add it to `METRIC_RANGES` below with one of the
-kinds (or a new `Range` with its reason); `tests/data/test_data_ranges.py` checks that every
-metric has an entry. A metric missing here falls back to `UNIT_FALLBACK` (sign not checked).
+`METRIC_RANGES` is also the list of the metrics fundamentals.csv knows: `schema.METRIC_UNITS`
+(metric -> unit) is read from it, so a new metric is added here, once, with one of the kinds
+(or a new `Range` with its reason and unit).
 
 A figure inside its range that jumps against its neighbours (a flow 5x, a balance 10x the
 adjacent quarters; a close 3x both the day before and after) is only a warning: see
@@ -79,12 +79,15 @@ USEFUL_LIFE = Range(1, 15, "years",
                     "the depreciation life of computing equipment: 1 to 15 years")
 DELAY_DAYS = Range(0, 3650, "days", "a delivery delay in days: not negative, under ten years")
 RATE_PCT = Range(0, 100, "pct", "an interest rate in percent a year: not negative, below 100")
+PRICE = Range(0, 1e6, "usd",
+              "a share price in USD: positive; $1 million a share is above any listed share",
+              lo_open=True)
 
-# ---- fundamentals.csv: metric -> range (same metric names as schema.METRIC_UNITS) ---------------
+# ---- fundamentals.csv: metric -> range; the metrics and units of schema.METRIC_UNITS -----------
 METRIC_RANGES: dict[str, Range] = {
     **{m: FLOW for m in (
-        "revenue", "revenue_us", "cost_of_revenue", "technology_and_infrastructure",
-        "sales_and_marketing", "general_and_administrative", "operating_expenses_total",
+        "revenue", "cost_of_revenue", "technology_and_infrastructure", "sales_and_marketing",
+        "general_and_administrative", "operating_expenses_total", "revenue_us",
         "interest_expense_debt_total", "capitalized_interest", "cash_interest_paid_net",
         "depreciation_and_amortization", "capex_cash", "capex_company", "capex_noncash_oem_reduction",
         "revenue_guidance_low", "revenue_guidance_high", "interest_expense_guidance_low",
@@ -131,29 +134,17 @@ METRIC_RANGES: dict[str, Range] = {
     # a delivery delay at one site (backlog section's delay scenario)
     "delay_site_power_mw": POWER_MW,
     "delay_days": DELAY_DAYS,
+    "convertible_notes_2031_conversion_price": PRICE,  # funding section, unit usd
 }
 
-#: a metric not in METRIC_RANGES is checked against its unit's widest kind (sign not checked)
-UNIT_FALLBACK: dict[str, Range] = {
-    "usd_m": Range(-10 * TRILLION, 10 * TRILLION, "usd_m",
-                   "no range listed for this metric in analysis.data.ranges.METRIC_RANGES; "
-                   "+-$10 trillion at most; " + _SLIP),
-    "pct": MARGIN_PCT, "mw": POWER_MW, "count": SHARES, "years": USEFUL_LIFE, "days": DELAY_DAYS,
-}
-
-
-def metric_range(metric: str, unit: str) -> Range | None:
-    """The plausible range of a fundamentals figure (None: no range for this unit)."""
-    return METRIC_RANGES.get(metric) or UNIT_FALLBACK.get(unit)
+def metric_range(metric: str) -> Range:
+    """The plausible range of a fundamentals figure (every known metric has one)."""
+    return METRIC_RANGES[metric]
 
 
 # ---- other numeric columns (schema.Col(..., range=...)) -----------------------------------------
-PRICE = Range(0, 1e6, "usd",
-              "a share price in USD: positive; $1 million a share is above any listed share",
-              lo_open=True)
 VOLUME = Range(0, 1e11, "shares", "shares traded in a day: not negative; 100 billion is more than "
                "any exchange trades in a day")
-METRIC_RANGES["convertible_notes_2031_conversion_price"] = PRICE  # funding section, unit usd
 
 DIVIDEND = Range(0, 1e6, "usd", "a cash dividend per share in USD: positive, below the price bound",
                  lo_open=True)

@@ -64,8 +64,7 @@ def check_metric_unit(records, file):
 def check_value_range(records, file):
     """Each figure within its metric's plausible range (`ranges.METRIC_RANGES`)."""
     for r in records:
-        rng = ranges.metric_range(r["metric"], r["unit"])
-        problem = rng.problem(r["value"]) if rng is not None else None
+        problem = ranges.metric_range(r["metric"]).problem(r["value"])
         if problem is not None:
             raise DataValidationError(file, r["_line"], "value", r["value"], f"{r['metric']}: {problem}")
 
@@ -247,14 +246,13 @@ def quarter_jumps(records, file, factor: float | None = None) -> list[DataWarnin
     by_metric: dict[str, dict[int, list]] = {}
     for r in records:
         q = _quarter_index(r["period"])
-        rng = ranges.metric_range(r["metric"], r["unit"])
-        if q is None or rng is None or rng.lo is None or rng.lo < 0:
+        rng = ranges.metric_range(r["metric"])
+        if q is None or rng.lo is None or rng.lo < 0:
             continue
         by_metric.setdefault(r["metric"], {}).setdefault(q, []).append(r)
     out = []
     for metric, quarters in sorted(by_metric.items()):
-        rows0 = next(iter(quarters.values()))
-        f = factor or ranges.metric_range(metric, rows0[0]["unit"]).jump
+        f = factor or ranges.metric_range(metric).jump
         ref = {q: statistics.median(r["value"] for r in rows) for q, rows in quarters.items()}
         for q, rows in sorted(quarters.items()):
             nbrs = {n: ref[n] for n in (q - 1, q + 1) if n in ref and ref[n] > 0}

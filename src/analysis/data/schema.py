@@ -19,49 +19,9 @@ CONFIDENCE_RANK = {"high": 3, "medium": 2, "low": 1}
 # period codes in fundamentals.csv / customers.csv
 PERIOD_RE = re.compile(r"^(FY(?P<fy>\d{4})|(?P<qy>\d{4})Q(?P<q>[1-4])|(?P<hy>\d{4})H1|(?P<ny>\d{4})-9M)$")
 
-# metric -> unit. A metric not listed here is an error: add it with its unit when the data grows.
-METRIC_UNITS: dict[str, str] = {
-    **{m: "usd_m" for m in (
-        "revenue", "cost_of_revenue", "technology_and_infrastructure", "sales_and_marketing",
-        "general_and_administrative", "operating_expenses_total", "operating_income",
-        "adjusted_operating_income", "adjusted_ebitda", "adjusted_net_income", "net_income",
-        "interest_expense", "interest_expense_debt_total", "capitalized_interest",
-        "cash_interest_paid_net", "depreciation_and_amortization", "stock_based_compensation",
-        "operating_cash_flow", "investing_cash_flow", "capex_cash", "capex_company",
-        "capex_noncash_oem_reduction", "cash_and_equivalents", "cash_restricted_and_securities",
-        "cash_and_restricted_cash", "restricted_cash_current", "restricted_cash_noncurrent",
-        "marketable_securities", "construction_in_progress", "debt_current", "debt_noncurrent",
-        "debt_total_net", "debt_principal_total", "debt_total", "debt_total_indebtedness",
-        "debt_ddtl_1_0", "debt_ddtl_2_0", "debt_senior_notes_2030", "debt_term_loan_2024",
-        "debt_revolver", "debt_oem_financing", "debt_magnetar_loan", "debt_recourse_current",
-        "debt_recourse_noncurrent", "debt_nonrecourse_current", "debt_nonrecourse_noncurrent",
-        "senior_notes_2030_fair_value", "senior_notes_2031_fair_value", "undrawn_debt_availability",
-        "property_and_equipment_gross", "property_and_equipment_net", "proceeds_from_debt",
-        "repayments_of_debt", "ipo_net_proceeds", "ipo_overallotment_net_proceeds",
-        "revolver_capacity", "revolver_available", "contractual_interest_expense",
-        "rpo_total", "revenue_backlog", "revenue_us",
-        "revenue_guidance_low", "revenue_guidance_high",
-        "adjusted_operating_income_guidance_low", "adjusted_operating_income_guidance_high",
-        "interest_expense_guidance_low", "interest_expense_guidance_high",
-        "capex_guidance_low", "capex_guidance_high",
-    )},
-    **{m: "pct" for m in (
-        "rpo_within_24m_pct", "rpo_months_25_48_pct", "revenue_backlog_within_24m_pct",
-        "revenue_backlog_within_48m_pct", "committed_contract_revenue_pct", "operating_margin_pct",
-        "short_term_debt_weighted_rate_pct",
-    )},
-    **{m: "mw" for m in ("active_power_mw", "contracted_power_mw", "active_power_mw_target",
-                         "delay_site_power_mw")},
-    # a reported delivery delay at one site (the site and the report in `note`), with its size
-    "delay_days": "days",
-    **{m: "count" for m in (
-        "shares_outstanding_class_a", "shares_outstanding_class_b", "shares_outstanding_class_c",
-        "shares_outstanding_class_a_balance_sheet", "shares_outstanding_class_b_balance_sheet",
-        "weighted_avg_shares_basic", "shares_outstanding_redeemable_class_a",
-    )},
-    "gpu_useful_life_years": "years",
-    "convertible_notes_2031_conversion_price": "usd",
-}
+# metric -> unit, read from the one table of fundamentals metrics (`ranges.METRIC_RANGES`, each with
+# its range and unit). A metric not listed there is an error: add it there when the data grows.
+METRIC_UNITS: dict[str, str] = {metric: rng.unit for metric, rng in R.METRIC_RANGES.items()}
 
 CUSTOMER_MEASURES = (
     "revenue_share", "accounts_receivable_share", "revenue_backlog_share",

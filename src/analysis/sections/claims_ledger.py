@@ -1,4 +1,4 @@
-"""Section 05: press claims checked against filings, contracts and prices.
+"""Section 07: press claims checked against filings, contracts and prices.
 
 Items: `summary`, `counts_table`, `outlets` (one table per outlet, with its heading),
 `differ_table`, `ledger_table`, `unverifiable_table`.
