@@ -92,13 +92,6 @@ def data_date(as_of) -> str:
 
 # ----------------------------------------------------------------------------- helpers
 
-def _fast_imports() -> None:
-    """jsonschema (imported by nbformat) compiles an IRI grammar at import when the optional
-    `rfc3987_syntax` is installed (0.85 s per process); notebooks never hold IRIs to validate,
-    so the build processes do without that one format checker."""
-    sys.modules.setdefault("rfc3987_syntax", None)
-
-
 def _wall() -> float:
     """Seconds since make started this process (`CRWV_T0`, ns since the epoch), else since import."""
     t0 = os.environ.get("CRWV_T0", "")
@@ -244,7 +237,6 @@ def execute(notebook, params_file, build_dir) -> Path:
 
 
 def _run(notebook: Path, src: dict, stamp: dict, entry: Path, build_dir: Path) -> None:
-    _fast_imports()
     import papermill as pm
     from jupyter_client.kernelspec import NoSuchKernel
     from papermill.exceptions import PapermillExecutionError
@@ -376,7 +368,6 @@ def note(params_file, out_dir) -> None:
     nk = _stamp(build, PL.NOTE_KEY)
     params = P.load(params_file)
     os.environ["SOURCE_DATE_EPOCH"] = nk["epoch"]
-    _fast_imports()
     from .report.note import render_note
     from .report.sections import present_sections
 
@@ -396,7 +387,6 @@ def note(params_file, out_dir) -> None:
 
 def strip(notebooks) -> int:
     """Strip outputs and run metadata; only notebooks that change are rewritten."""
-    _fast_imports()
     changed = [p for p in notebooks if nbsource.strip_file(p)]
     for p in changed:
         print(f"[strip] {display_path(p)}: outputs and run metadata removed")
