@@ -2,7 +2,15 @@
 
 - every table sits in its own horizontal scroll box (`div.table-scroll`), so a wide table never
   widens the page; a class `fit-1`..`fit-3` or `fit-over` (from its estimated width) tells the
-  print CSS how far to shrink it to fit A4;
+  print CSS how far to shrink it to fit A4; the header of a wrapping text column carries `mw-<n>`,
+  its minimum width on screen in em (`text_column_min_em`), so a column of long cells (sources,
+  descriptions) is never squeezed to a narrow strip: the table scrolls in its box instead;
+- a table whose readable minimum width (`table_screen_em`) exceeds the text column marks its
+  figure `exhibit-wide`: on screen it breaks out of the text column, up to the note's width;
+- a chart that labels its data cell by cell (more than DENSE_CHART_LABELS text labels: the heat
+  map of event returns) is marked `chart-dense`: the screen CSS keeps it at its natural size and
+  lets it scroll in its own box rather than shrink its labels below legibility; every other chart
+  scales down with the page;
 - ids are unique across the page: ids inside each inline SVG get a per-SVG prefix (matplotlib
   names them `figure_1`, `line2d_3`, glyph `DejaVuSans-31`... in every chart), and a repeated
   heading id ("Verdict" in several sections) is qualified by its section's id;
@@ -30,6 +38,19 @@ EM_PER_CHAR_MIN, EM_PER_CHAR_COMFORT = 0.64, 0.55
 TEXT_COLUMN_MIN = 6
 #: characters of a wrapping text cell that its comfortable layout keeps on one line
 TEXT_COLUMN_COMFORT = 20
+#: screen minimum widths of a wrapping text column (em of the table font; note.css `th.mw-<n>`):
+#: wide enough for its average cell on TEXT_COLUMN_LINES lines, within these bounds, in steps of 2
+TEXT_COLUMN_MIN_EM, TEXT_COLUMN_MAX_EM, TEXT_COLUMN_LINES = 8, 16, 2
+#: the screen's text column and table type (note.css `--measure`, `table.exhibit-table` font), rem
+MEASURE_REM, TABLE_FONT_REM = 46, 0.8
+#: em (of the table font) per character of a cell that never wraps, and padding of a column
+EM_PER_CHAR_SCREEN, COLUMN_PAD_EM = 0.6, 0.9
+#: a table breaks out when its estimated readable minimum exceeds this share of the text column
+#: (on the note's tables the estimate is within 10% of Chromium's min-content width, either way)
+MEASURE_FILL = 0.9
+#: a chart with more text labels than this labels its data cell by cell (`chart-dense`); the
+#: note's line and bar charts carry at most about 50 (ticks, legend, event markers)
+DENSE_CHART_LABELS = 150
 
 
 def layout_page(page: str, toc_placeholder: str) -> str:
@@ -90,14 +111,68 @@ def print_fit(table) -> str | None:
     return "fit-over"
 
 
+def text_column_min_em(table) -> dict[int, int]:
+    """{column index: screen minimum width in em} for each wrapping text column of `table` (a
+    body cell of class `l` without `nw`): its mean cell length (characters, empty cells left out)
+    on TEXT_COLUMN_LINES lines at EM_PER_CHAR_COMFORT em a character, rounded up to an even
+    number of em, within [TEXT_COLUMN_MIN_EM, TEXT_COLUMN_MAX_EM]."""
+    lengths: dict[int, list[int]] = {}
+    wrapping: set[int] = set()
+    for tr in table.find_all("tr"):
+        for i, cell in enumerate(tr.find_all("td", recursive=False)):
+            cls = cell.get("class") or []
+            if "l" in cls and "nw" not in cls:
+                wrapping.add(i)
+            text = cell.get_text(" ", strip=True)
+            if text:
+                lengths.setdefault(i, []).append(len(text))
+    out = {}
+    for i in sorted(wrapping):
+        mean = sum(lengths.get(i, [0])) / max(len(lengths.get(i, [])), 1)
+        em = mean * EM_PER_CHAR_COMFORT / TEXT_COLUMN_LINES
+        em = 2 * -(-em // 2)  # up to an even number
+        out[i] = int(min(max(em, TEXT_COLUMN_MIN_EM), TEXT_COLUMN_MAX_EM))
+    return out
+
+
+def table_screen_em(table) -> float:
+    """Readable minimum width of `table` on screen, in em of the table font: each column that
+    never wraps (a body cell `r` or `nw`) at its longest cell, each wrapping text column at its
+    `text_column_min_em` (or its longest word), every header at its longest word, plus padding."""
+    mins = text_column_min_em(table)
+    width: dict[int, float] = {}
+    for tr in table.find_all("tr"):
+        for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+            text = cell.get_text(" ", strip=True)
+            cls = cell.get("class") or []
+            word = max((len(x) for x in text.split()), default=0)
+            if cell.name == "td" and ("r" in cls or "nw" in cls) and i not in mins:
+                w = len(text)
+            else:
+                w = word
+            width[i] = max(width.get(i, 0.0), w * EM_PER_CHAR_SCREEN, mins.get(i, 0))
+    return sum(width.values()) + COLUMN_PAD_EM * len(width)
+
+
 def wrap_tables(soup) -> None:
-    """Put every top-level table in a focusable scroll box named after its caption."""
+    """Put every top-level table in a focusable scroll box named after its caption, and mark the
+    header of each wrapping text column with its screen minimum width (`mw-<em>`)."""
     for table in soup.find_all("table"):
         if table.find_parent("table") is not None:
             continue
+        head = table.find("thead")
+        head_row = head.find("tr") if head is not None else None
+        if head_row is not None:
+            ths = head_row.find_all("th", recursive=False)
+            for i, em in text_column_min_em(table).items():
+                if i < len(ths):
+                    ths[i]["class"] = [*(ths[i].get("class") or []), f"mw-{em}"]
         parent = table.parent
         if parent is not None and "table-scroll" in (parent.get("class") or []):
             continue
+        fig = table.find_parent("figure")
+        if fig is not None and table_screen_em(table) * TABLE_FONT_REM > MEASURE_FILL * MEASURE_REM:
+            fig["class"] = [*(fig.get("class") or []), "exhibit-wide"]
         fit = print_fit(table)
         classes = ["table-scroll"] + ([fit] if fit else [])
         box = soup.new_tag("div", attrs={"class": " ".join(classes), "tabindex": "0", "role": "region",
@@ -165,9 +240,17 @@ def toc_html(soup) -> str:
             f'<ol>{"".join(items)}</ol></nav>')
 
 
+def chart_labels(svg: str) -> int:
+    """Text labels of a matplotlib SVG (each is a group `id="text_<k>"`, glyphs as paths)."""
+    return len(re.findall(r'<g id="(?:f\d+-)?text_\d+"', svg))
+
+
 def inline_svg(svg: str, n: int) -> str:
-    """The n-th inline SVG of the page (1-based): ids prefixed `f<n>-`, and its natural width as
-    the CSS variable `--w` (the print and phone styles never scale a chart below a share of it)."""
+    """The n-th inline SVG of the page (1-based): ids prefixed `f<n>-`, its natural width as the
+    CSS variable `--w` (a dense chart never shrinks below it on screen), and the class
+    `chart-dense` if it carries more than DENSE_CHART_LABELS text labels."""
+    if chart_labels(svg) > DENSE_CHART_LABELS and not re.match(r"<svg\b[^>]*\sclass=", svg):
+        svg = svg.replace("<svg", '<svg class="chart-dense"', 1)
     svg = prefix_svg_ids(svg, f"f{n}-")
     m = re.match(r'<svg\b[^>]*?\swidth="([0-9.]+)(pt|px)?"', svg)
     if m and not re.match(r"<svg\b[^>]*\sstyle=", svg):

@@ -1,5 +1,6 @@
 """Layout tests: a synthetic note page (made-up values that only exercise the layout: wide, long
-and wordy tables, two charts, repeated sub-heads, eleven sections), the built notes when present,
+and wordy tables, two line charts and a grid of labelled cells, repeated sub-heads, eleven
+sections), the built notes when present,
 and a small headless-Chromium client (DevTools protocol over websocket-client, which the
 environment has through jupyter-server) for the tests marked `browser`.
 
@@ -61,6 +62,20 @@ def _chart(title):
     return exhibits.figure(fig, title=title, source="made-up values")
 
 
+def _heatmap(title):
+    """A chart that labels its data cell by cell (as the note's heat map does): 12 x 14 made-up
+    values, each printed in its cell, wider than the text column."""
+    fig, ax = style.figure(figsize=(8.2, 4.0))
+    for i in range(12):
+        for j in range(14):
+            ax.text(j, i, f"{(i * 7 + j * 3) % 19 - 9:+d}", ha="center", va="center", fontsize=5.2)
+    ax.set_xlim(-0.5, 13.5)
+    ax.set_ylim(11.5, -0.5)
+    ax.set_xticks(range(14), [f"T{j:02d}" for j in range(14)], fontsize=6.5)
+    ax.set_yticks(range(12), [f"event {i:02d}, a made-up label" for i in range(12)], fontsize=6)
+    return exhibits.figure(fig, title=title, source="made-up values")
+
+
 def synthetic_notebook():
     """The cells of a note with what stresses the layout (values made up)."""
     wide = pd.DataFrame({"Quarter": [f"2025Q{q}" for q in (1, 2, 3, 4)]})
@@ -93,6 +108,7 @@ def synthetic_notebook():
         if k == 2:
             cells.append(_display(_chart("A made-up chart that goes up")._repr_mimebundle_()))
             cells.append(_display(_chart("A made-up chart that goes down")._repr_mimebundle_()))
+            cells.append(_display(_heatmap("A made-up grid of labelled cells")._repr_mimebundle_()))
         if k in verdicts:
             cells.append(_md("### Verdict\n\nA verdict sub-section, as in several sections of the note."))
     nb = nbformat.v4.new_notebook()

@@ -49,9 +49,11 @@ def test_synthetic_page_ids_contents_and_scroll_boxes(synthetic_page):
     _check_ids(synthetic_page.read_text(encoding="utf-8"), "synthetic page")
     soup = _soup(synthetic_page)
     svgs = soup.find_all("svg")
-    assert len(svgs) == 2
+    assert len(svgs) == 3
     prefixes = [{el["id"].split("-", 1)[0] for el in svg.find_all(id=True)} for svg in svgs]
-    assert prefixes == [{"f1"}, {"f2"}], "each chart's ids carry its own prefix"
+    assert prefixes == [{"f1"}, {"f2"}, {"f3"}], "each chart's ids carry its own prefix"
+    # the grid of 168 labelled cells is marked dense (it keeps its size on screen); the line charts are not
+    assert [("chart-dense" in (svg.get("class") or [])) for svg in svgs] == [False, False, True]
     # the three 'Verdict' sub-heads: distinct ids, each qualified by its section, anchors follow
     verdicts = [h for h in soup.select("main h3") if h.get_text(strip=True) == "Verdict"]
     assert len(verdicts) == 3 and len({h["id"] for h in verdicts}) == 3
