@@ -106,7 +106,8 @@ def test_registry_reader_columns(registry):
     assert E.read_from(reg.at["SEC_R41", "locator"]) == "SEC EDGAR"
     assert E.read_from(reg.at["RR", "locator"]) == "public GitHub file (repository unknown)"
     assert E.read_from(reg.at["10Q_25Q1", "locator"]) == "GitHub lukepuplett/investment-analysis"
-    assert E.source_kind_words("filing") == "primary: company filing"
+    assert E.source_kind_words("filing") == "primary (filing)"
+    assert E.source_kind_words("secondary", reg.at["CLAIMS", "title"]) == "secondary, in a file with model-made rows"
     titles = pd.Series([E.reader_title(t) for t in registry["title"]], index=registry["id"])
     assert titles["10Q_25Q1"] == "CoreWeave Form 10-Q, quarter ended 2025-03-31"
     assert not titles.str.contains(r"per prior notes|acc \d|repository not identified").any()

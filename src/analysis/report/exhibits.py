@@ -115,9 +115,8 @@ _MODEL_MADE = re.compile(r"\bAI summary\b|\bAI-generated\b|\bmodel-made summary\
 _PARTLY_MODEL_MADE = re.compile(r"\b(holds|with|has) model-made rows\b", re.I)
 
 #: registry `source_kind` in reader words (primary documents first)
-KIND_WORDS = {"filing": "primary: company filing", "press_release": "primary: company press release",
-              "transcript": "earnings-call transcript", "secondary": "secondary: quotes filings",
-              "news": "news or aggregator"}
+KIND_WORDS = {"filing": "primary (filing)", "press_release": "primary (press release)",
+              "transcript": "call transcript", "secondary": "secondary", "news": "news or aggregator"}
 
 
 def model_made(title) -> str:
@@ -128,15 +127,13 @@ def model_made(title) -> str:
 
 
 def source_kind_words(kind, title="") -> str:
-    """What kind of document a registry row is, in reader words: 'primary: company filing',
-    'secondary: quotes filings', 'model-made summary', ... (from `source_kind` and the title)."""
+    """What kind of document a registry row is, in reader words: 'primary (filing)', 'secondary',
+    'model-made summary', ... (from `source_kind` and what the title says of a model's part)."""
     made = model_made(title)
     if made == "yes":
         return "model-made summary"
     words = KIND_WORDS.get(str(kind), str(kind).replace("_", " "))
-    if kind == "secondary" and "quoting" not in str(title) and "transcription" not in str(title):
-        words = "secondary"
-    return words + ("; the file also holds model-made rows" if made == "partly" else "")
+    return words + (", in a file with model-made rows" if made == "partly" else "")
 
 
 def reader_title(title) -> str:

@@ -442,8 +442,9 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
         text += (" Daily prices (" + ", ".join(prices) + ") come from data/prices/, whose PROVENANCE.md "
                  "records where each row came from.")
     if made:
-        text += (" Model-made documents (" + ", ".join(made) + ") are marked as such in the table below and in every "
-                 "source line that cites them; their figures carry low confidence.")
+        text += (" Documents written by a language model, or files that also hold model-made rows ("
+                 + ", ".join(made) + "), are marked as such in the table below and in every source line that cites "
+                 "them; their figures carry low confidence.")
     withheld = rs.value(NEWS_SECTION, "withheld_sentence")
     if withheld:  # figures public on the as-of date but read only in a later document: said once, here
         text += "\n\n" + withheld
@@ -451,11 +452,11 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     if rows:
         df = pd.DataFrame(rows)
         ex = exhibits.table(df, title="Sources cited in this note", source="data/sources.csv (source registry)",
-                            notes=("Kind: primary = the company's own filing or press release; earnings-call transcript = the "
-                                   "call as transcribed by a third party; secondary = a document quoting filings (the "
-                                   "figure is read from the quote, not the filing); news or aggregator; model-made "
-                                   "summary = text written by a language model, not checked against the filing by its "
-                                   "publisher. Read from: where the copy we read is (a mirror of a filing is named). "
+                            notes=("Kind: primary = the company's own filing or press release; call transcript = the earnings "
+                                   "call as transcribed by a third party; secondary = a document quoting or summarising "
+                                   "filings (the figure is read from the quote, not the filing); news or aggregator; "
+                                   "model-made summary = text written by a language model, not checked against the "
+                                   "filing by its publisher. Read from: where the copy we read is (a mirror of a filing is named). "
                                    "Confidence is the registry's default for the document; a figure's own confidence is "
                                    "shown where it is used. The registry's full notes (accession numbers, locators) are "
                                    "in data/sources.csv."))
