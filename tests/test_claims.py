@@ -317,9 +317,50 @@ def test_claim_verdicts_and_counts_constructed():
     assert list(v["verdict"]) == ["confirmed", "differs", "partly verifiable", "not verifiable"]
     assert v.loc[0, "sources"] == "P1; P2" and v.loc[0, "confidence"] == "low"
     n = C.verdict_counts(v, checks).set_index("verdict")
-    assert n.loc["confirmed", "claims"] == 1 and n.loc["confirmed", "checks"] == 3
-    assert n.loc["partly verifiable", "claims"] == 1 and n.loc["not verifiable", "checks"] == 2
+    # each column counts one thing: claims with the verdict, and all the checks of those claims
+    assert n.loc["confirmed", "claims"] == 1 and n.loc["confirmed", "checks"] == 2
+    assert n.loc["partly verifiable", "claims"] == 1 and n.loc["partly verifiable", "checks"] == 2
+    assert n.loc["partly verifiable", "checks_confirmed"] == 1 and n.loc["partly verifiable", "checks_not_verifiable"] == 1
+    assert n.loc["not verifiable", "checks"] == 1 and n.loc["differs", "checks_differs"] == 1
     assert n["share_of_claims"].sum() == pytest.approx(1.0)
+    assert n["claims"].sum() == len(v) and n["checks"].sum() == len(checks)
+    assert n[list(C.CHECK_COUNT_COLUMNS.values())].to_numpy().sum() == len(checks)
+
+
+def test_verdict_counts_add_up_on_the_ledger(ledger):
+    """Every claim in one row and every check once (A22: 'partly verifiable' had no checks, and
+    'not verifiable: 1 claim, 6 checks' counted checks of other claims)."""
+    checks, verdicts = ledger
+    n = C.verdict_counts(verdicts, checks).set_index("verdict")
+    assert n["claims"].sum() == len(verdicts) == 31
+    assert n["checks"].sum() == len(checks)
+    per_claim = verdicts.set_index("claim_id")["n_checks"]
+    for v in C.CLAIM_VERDICTS:
+        ids = verdicts.loc[verdicts["verdict"] == v, "claim_id"]
+        assert n.loc[v, "checks"] == per_claim[ids].sum()
+    assert n.loc["partly verifiable", "checks"] > 0
+    assert n.loc["not verifiable", "checks"] == n.loc["not verifiable", "claims"] == 1
+
+
+def test_check_names_are_reader_words(ledger):
+    checks, _ = ledger
+    assert not checks["check"].str.contains("_").any(), list(checks.loc[checks["check"].str.contains("_"), "check"])
+    names = set(checks["check"])
+    assert "interest plus D&A over revenue 2025Q1" in names and "GPU useful life FY2025" in names
+
+
+def test_claim_texts_print_in_the_pdf_fonts():
+    """Claim, outlet, check note and reason reach the note; the PDF fonts must draw every character
+    (A7: 'the seed's (CJK text)' in the table of checks that cannot be settled)."""
+    from analysis.report.pdf import replace_unprintable
+
+    texts = []
+    for c in load_claims():
+        texts += [c["claim"], c["outlet"]]
+        texts += [str(k.get(f)) for k in c["checks"] for f in ("reason", "note") if k.get(f)]
+    bad = [t for t in texts if replace_unprintable(t) != t]
+    assert not bad
+    assert not [t for t in texts if "seed" in t.lower()]  # the project's own word, not the reader's
 
 
 def test_tolerance_scale():

@@ -200,3 +200,21 @@ def test_funding_verdict_leads_with_the_newest_funding_gap():
     if "context_period" in v["evidence"]:  # financing of the newest period not in the data: said, and the basis named
         assert "financing not in the data" in v["headline"] and v["answer"].endswith(", last known")
         assert v["evidence"]["context_period"] in v["headline"]
+
+
+def test_no_code_words_or_invisible_characters_in_the_built_notes(built_note):
+    """What a reader copies from the PDF is the text (no zero-width space, no word joiner); no raw
+    price id ('prices:CRWV'), no untranslated placeholder ('(CJK text)') and no unbalanced
+    shortened title ("'COMPANY RESEARCH REPORT: CoreWeave [RR]") in either note."""
+    from analysis.report.fmt import open_marks
+
+    pdf = "\n".join(built_note["pages"])
+    html = built_note["soup"].get_text(" ")
+    assert not re.search("[\u200b\u2060\ufeff]", pdf)
+    for text in (pdf, html):
+        assert "prices:" not in text and "(CJK text)" not in text and "the seed's" not in text
+    for p in built_note["soup"].select("p.exhibit-source"):
+        line = p.get_text(" ")
+        for part in line.removeprefix("Source: ").split("; "):
+            if part.endswith("]") and "\u2026" in part:
+                assert not open_marks(part), part

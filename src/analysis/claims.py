@@ -43,6 +43,7 @@ import pandas as pd
 from . import concentration, fundamentals, unit_economics
 from .data import schema as S
 from .data.load import as_of_date
+from .labels import metric_label
 
 CONFIRMED_EARLIER = "confirmed on an earlier session"
 CHECK_VERDICTS = ("confirmed", CONFIRMED_EARLIER, "differs", "not verifiable")
@@ -50,6 +51,10 @@ CLAIM_VERDICTS = ("confirmed", CONFIRMED_EARLIER, "differs", "partly verifiable"
 PRICE_CONFIDENCE = "high"
 PRICE_FIELDS = ("close", "open", "high", "low")
 RATIO_MEASURES = ("operating_margin", "interest_and_da_to_revenue", "margin_to_interest_rate")
+#: reader names of the ratio measures (check names in the note)
+RATIO_LABELS = {"operating_margin": "operating margin",
+                "interest_and_da_to_revenue": "interest plus D&A over revenue",
+                "margin_to_interest_rate": "operating margin over interest rate"}
 
 # unit of each measure's value (metric/guidance: the metric's own unit, pct given as a fraction)
 MEASURE_UNITS = {
@@ -534,7 +539,8 @@ def measure(data: ClaimData, check: dict) -> Actual:
 
 
 def describe_check(check: dict) -> str:
-    """Short text naming a check: 'close CRWV 2025-11-10', 'revenue 2025Q3 vs 2024Q3', ..."""
+    """Short text naming a check in reader words (`labels.metric_label`, `RATIO_LABELS`): 'close CRWV
+    2025-11-10', 'revenue growth 2024Q3 to 2025Q3', 'GPU useful life FY2025', ..."""
     m = check["measure"]
 
     def d(k):
@@ -555,17 +561,17 @@ def describe_check(check: dict) -> str:
     if m == "record_close_date":
         return f"record close date {check['ticker']} up to {d('end')}"
     if m == "metric":
-        return f"{check['metric']} {check['period']}"
+        return f"{metric_label(check['metric'])} {check['period']}"
     if m == "growth":
-        return f"{check['metric']} growth {check['base']} to {check['period']}"
+        return f"{metric_label(check['metric'])} growth {check['base']} to {check['period']}"
     if m in RATIO_MEASURES:
-        return f"{m} {check['period']}"
+        return f"{RATIO_LABELS[m]} {check['period']}"
     if m == "contracts_total":
         return f"{check['counterparty']} contracts {d('start')} to {d('end')}"
     if m == "share_of_backlog":
         return f"{check['counterparty']} contracts / backlog {check['period']}"
     if m == "guidance":
-        return f"{check['metric']} guidance {check['fiscal_year']} ({check['bound']}) of {d('published')}"
+        return f"{metric_label(check['metric'])} guidance {check['fiscal_year']} ({check['bound']} end) of {d('published')}"
     return "not checkable"
 
 
@@ -733,16 +739,24 @@ def claim_verdicts(checks: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
 
 
-def verdict_counts(verdicts: pd.DataFrame, checks: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Counts by verdict: columns verdict, claims (claims with that verdict), checks (checks with
-    that verdict, 0 for the claim-only 'partly verifiable'), share_of_claims (fraction)."""
+#: column of `verdict_counts` per check verdict (checks of the claims with that claim verdict)
+CHECK_COUNT_COLUMNS = {v: "checks_" + v.replace(" ", "_") for v in CHECK_VERDICTS}
+
+
+def verdict_counts(verdicts: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """Counts by claim verdict, one row per `CLAIM_VERDICTS` entry: claims (claims with that
+    verdict), share_of_claims (fraction), checks (all checks of those claims) and, per check verdict,
+    how many of those checks had it (`CHECK_COUNT_COLUMNS`: checks_confirmed, ...). Every count
+    is of one thing: claims add up to the claims, checks to the checks."""
     n = len(verdicts)
+    claim_of = dict(zip(verdicts["claim_id"], verdicts["verdict"], strict=True))
+    by_claim = checks["claim_id"].map(claim_of)
     rows = []
     for v in CLAIM_VERDICTS:
         k = int((verdicts["verdict"] == v).sum())
-        rows.append({"verdict": v, "claims": k,
-                     "checks": int((checks["verdict"] == v).sum()) if checks is not None else None,
-                     "share_of_claims": k / n if n else math.nan})
+        mine = checks[by_claim == v]
+        rows.append({"verdict": v, "claims": k, "share_of_claims": k / n if n else math.nan, "checks": len(mine),
+                     **{col: int((mine["verdict"] == cv).sum()) for cv, col in CHECK_COUNT_COLUMNS.items()}})
     return pd.DataFrame(rows)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .market.returns import daily_returns
+from .report import fmt
 
 
 def listing_date(prices: pd.DataFrame, ticker: str) -> pd.Timestamp:
@@ -92,10 +93,7 @@ def common_period_returns(index: pd.DataFrame) -> tuple[pd.Timestamp, pd.Series]
 
 
 def abridge(text: str, limit: int = 110) -> str:
-    """First clause of `text` (up to the first ';'), cut at a word boundary to `limit` characters
-    with an ellipsis when shortened."""
-    first = str(text).split(";")[0].strip()
-    if len(first) <= limit:
-        return first
-    cut = first[: limit - 1].rsplit(" ", 1)[0].rstrip(",.:(")
-    return cut + "\u2026"
+    """First clause of `text` (up to the first ';' outside brackets and quotes), cut at a word
+    boundary to `limit` characters with an ellipsis when shortened, brackets and quotes balanced
+    (`report.fmt.shorten`)."""
+    return fmt.shorten(fmt.first_clause(text), limit)

@@ -44,8 +44,11 @@ def test_the_news_sources_are_cited_and_the_withheld_figures_named(tmp_path):
     assert front.news_source_ids(rs) == ["PR_25Q3", "TR_25Q3", "USSA"]
     reg = pd.DataFrame({"id": ["PR_25Q3", "TR_25Q3", "USSA"], "source_kind": ["press_release", "transcript", "news"],
                         "default_confidence": ["high", "medium", "low"], "title": ["a", "b", "c"],
+                        "locator": ["https://www.sec.gov/x", "owner/repo:path@abc", "https://ussanews.com/x"],
                         "date": pd.to_datetime(["2025-11-10"] * 3), "date_precision": ["day"] * 3})
     cells = front.sources_cells(rs, reg)
     assert "**Figures left out.**" in cells[0].source and cells[0].source.count("Figures left out") == 1
     rows = cells[1].outputs[0]["data"]["application/vnd.crwv.exhibit+json"]["table"]["rows"]
     assert [r[0] for r in rows] == ["PR_25Q3", "TR_25Q3", "USSA"]
+    assert [r[3] for r in rows] == ["SEC EDGAR", "GitHub owner/repo", "ussanews.com"]  # Read from
+    assert [r[2] for r in rows] == ["primary (press release)", "call transcript", "news or aggregator"]  # Kind

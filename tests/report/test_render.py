@@ -151,12 +151,17 @@ def test_typst_strings_are_verbatim(tmp_path):
 # ---- table layout (constructed cases; the values are made up and only exercise the layout) ----
 
 def _compile_exhibits(tmp_path, *exhibits_data):
+    from analysis.report.pdf import exhibit_typst
+
+    return _compile_typst(tmp_path, "\n".join(exhibit_typst(d) for d in exhibits_data))
+
+
+def _compile_typst(tmp_path, body):
     import typst
 
-    from analysis.report.pdf import TEMPLATE_DIR, exhibit_typst, font_paths
+    from analysis.report.pdf import TEMPLATE_DIR, font_paths
 
     (tmp_path / "note.typ").write_text((TEMPLATE_DIR / "note.typ").read_text())
-    body = "\n".join(exhibit_typst(d) for d in exhibits_data)
     (tmp_path / "main.typ").write_text('#import "note.typ": *\n#show: note.with(title: "t", short-title: "t", '
                                        'as-of: "2025-11-10", date: datetime(year: 2025, month: 11, day: 10))\n' + body)
     return typst.compile(str(tmp_path / "main.typ"), root=str(tmp_path), font_paths=font_paths(),
@@ -164,7 +169,7 @@ def _compile_exhibits(tmp_path, *exhibits_data):
 
 
 def test_column_fit_classifies_columns():
-    from analysis.report.pdf import breakable, column_fit
+    from analysis.report.pdf import break_pieces, column_fit
 
     cols = ["Quarter", "Backlog", "Change", "SHA-256", "Reason"]
     rows = [["2025Q3", "55,600.0", "+4.2%", "a" * 64, "the filing gives no backlog for this quarter"],
@@ -175,9 +180,28 @@ def test_column_fit_classifies_columns():
     assert fit[4]["cells"][0].startswith("the filing") and fit[4]["weight"] > fit[0]["weight"]
     assert fit[4]["words"][:2] == ["backlog", "quarter"] and fit[0]["head_words"] == ["Quarter"]
     # long identifiers may break after underscores; short ones and '±' numbers stay whole
-    assert breakable("interest_and_da_to_revenue 2025Q1") == "interest_\u200band_\u200bda_\u200bto_\u200brevenue 2025Q1"
-    assert breakable("net_income") == "net_income"
-    assert breakable("(±$0.01)") == "(±\u2060$0.01)"
+    assert break_pieces("interest_and_da_to_revenue 2025Q1") == ["interest_", "and_", "da_", "to_", "revenue", "2025Q1"]
+    assert break_pieces("net_income") == ["net_income"]
+    assert break_pieces("≈ $75.0m (±$10.0m)") == ["≈", "$75.0m", "(±$10.0m)"]
+
+
+def test_table_breaks_put_no_invisible_character_in_the_text(tmp_path):
+    """A long file name wraps after an underscore in a narrow column and '±' stays on its number,
+    yet the PDF's text (copy-paste) is the cell's text: no zero-width space, no word joiner."""
+    from analysis.report.exhibits import Exhibit
+    from analysis.report.pdf import exhibit_typst
+
+    rows = [["debt_facilities_and_maturities.csv", "≈ $75.0m (±$10.0m)", "x " * 60]]
+    ex = Exhibit("table", "Breaks", "made-up values", table={"columns": ["File", "Stated", "Filler"], "rows": rows,
+                                                             "align": ["l", "l", "l"]})
+    typ = exhibit_typst(ex.data).replace("#exhibit-table(", "#exhibit-table(widths: (60pt, 90pt, 200pt), ", 1)
+    text = pdf_text(_compile_typst(tmp_path, typ))
+    assert not re.search("[\u200b\u2060\u00ad\ufeff]", text)
+    assert "(±$10.0m)" in text
+    joined = re.sub(r"\s+", "", text)
+    assert "debt_facilities_and_maturities.csv" in joined
+    # and the narrow column did break after an underscore (otherwise the test shows nothing)
+    assert re.search(r"_\s*\n", text), text
 
 
 def test_wide_table_keeps_numbers_and_headers_whole(tmp_path):

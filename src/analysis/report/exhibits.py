@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -105,15 +106,117 @@ def figure(fig, title: str, source: str, notes: str | None = None) -> Exhibit:
     return Exhibit("figure", title, source, notes, svg=style.to_svg(fig))
 
 
-def sources_line(source_ids, registry: pd.DataFrame | None = None) -> str:
-    """'CoreWeave Q3-25 press release [PR_25Q3]; ...' from source ids (registry = load_sources())."""
+#: source ids of daily prices: 'prices:<TICKER>' (the rows of data/prices/<TICKER>.csv)
+PRICES_PREFIX = "prices:"
+
+#: how a registry title says the document was written by a model, not a person ('partly': the file
+#: also holds model-made rows, and only a quoted sentence of a filing is used from it)
+_MODEL_MADE = re.compile(r"\bAI summary\b|\bAI-generated\b|\bmodel-made summary\b", re.I)
+_PARTLY_MODEL_MADE = re.compile(r"\b(holds|with|has) model-made rows\b", re.I)
+
+#: registry `source_kind` in reader words (primary documents first)
+KIND_WORDS = {"filing": "primary (filing)", "press_release": "primary (press release)",
+              "transcript": "call transcript", "secondary": "secondary", "news": "news or aggregator"}
+
+
+def model_made(title) -> str:
+    """'yes' when a registry title says the document is a model-made summary, 'partly' when the
+    file also holds model-made rows, '' otherwise."""
+    t = str(title or "")
+    return "yes" if _MODEL_MADE.search(t) else "partly" if _PARTLY_MODEL_MADE.search(t) else ""
+
+
+def source_kind_words(kind, title="") -> str:
+    """What kind of document a registry row is, in reader words: 'primary (filing)', 'secondary',
+    'model-made summary', ... (from `source_kind` and what the title says of a model's part)."""
+    made = model_made(title)
+    if made == "yes":
+        return "model-made summary"
+    words = KIND_WORDS.get(str(kind), str(kind).replace("_", " "))
+    return words + (", in a file with model-made rows" if made == "partly" else "")
+
+
+def reader_title(title) -> str:
+    """A registry title as a reader's name for the document: its first clause (up to a ';' or a
+    ' - ' outside quotes and brackets), without the curator's parenthetical notes (accession
+    numbers, copies, dates); quoted titles are kept whole."""
+    t = fmt.first_clause(title, ";")
+    cut = re.search(r" - ", t)
+    if cut and not fmt.open_marks(t[: cut.start()]):
+        t = t[: cut.start()]
+    out, depth, i = [], 0, 0
+    while i < len(t):
+        ch = t[i]
+        inside_quote = any(m in "'\"\u2018\u201c" for m in fmt.open_marks(t[:i]))
+        if ch == "(" and not inside_quote:
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(ch)
+        i += 1
+    t = re.sub(r"\s*\bacc \d{10}-\d{2}-\d{6}", "", "".join(out))  # accession numbers: in the registry
+    t = re.sub(r"\s+([,.;:])", r"\1", " ".join(t.split()))
+    return t.strip(" ,;:") or str(title)
+
+
+def read_from(locator) -> str:
+    """Where the document was read, from a registry locator: 'SEC EDGAR', 'viralles.com',
+    'GitHub lukepuplett/investment-analysis', 'public GitHub file (repository unknown)'."""
+    out = []
+    for part in re.split(r"\s+;\s+", str(locator or "").strip()):
+        if not part:
+            continue
+        if part.startswith("public GitHub file"):
+            out.append("public GitHub file (repository unknown)")
+        elif m := re.match(r"https?://(?:www\.)?([^/]+)", part):
+            host = m[1]
+            out.append("SEC EDGAR" if host.endswith("sec.gov") else host)
+        elif m := re.match(r"([\w.-]+/[\w.-]+):", part):
+            out.append(f"GitHub {m[1]}")
+        else:
+            out.append(part)
+    return ", ".join(dict.fromkeys(out)) or fmt.NA
+
+
+def prices_text(tickers) -> str:
+    """'daily prices (data/prices/CRWV.csv)'; several tickers: 'daily prices of AVGO, CRWV (data/prices/)'."""
+    ts = sorted(dict.fromkeys(tickers))
+    if len(ts) == 1:
+        return f"daily prices (data/prices/{ts[0]}.csv)"
+    return f"daily prices of {', '.join(ts)} (data/prices/<ticker>.csv)"
+
+
+def source_cell(ids) -> str:
+    """Source ids for a table cell: registry ids as they are ('PR_25Q3'), a price id as its file
+    ('prices:CRWV' -> 'data/prices/CRWV.csv'); several joined by '; '."""
+    parts = [s.strip() for s in re.split(r"[;,]", ids) if s.strip()] if isinstance(ids, str) else list(ids or [])
+    return "; ".join(f"data/prices/{s[len(PRICES_PREFIX):]}.csv" if s.startswith(PRICES_PREFIX) else s
+                     for s in dict.fromkeys(parts))
+
+
+def sources_line(source_ids, registry: pd.DataFrame | None = None, limit: int = 90) -> str:
+    """'CoreWeave PR 'CoreWeave Reports Strong Third Quarter 2025 Results' [PR_25Q3]; ...' from source
+    ids (registry = load_sources()): each document's reader title (`reader_title`, shortened to
+    `limit` characters with brackets and quotes balanced), marked '(model-made summary)' or '(file
+    also holds model-made rows)' where the registry says so; price ids ('prices:CRWV') as
+    'daily prices (data/prices/CRWV.csv)', after the documents."""
     ids = [s for s in dict.fromkeys(source_ids) if s]
+    prices = [s[len(PRICES_PREFIX):] for s in ids if s.startswith(PRICES_PREFIX)]
+    ids = [s for s in ids if not s.startswith(PRICES_PREFIX)]
     if registry is None:
-        return "; ".join(f"[{s}]" for s in ids)
-    titles = dict(zip(registry["id"], registry["title"], strict=True))
-    return "; ".join(f"{_short(titles.get(s, s))} [{s}]" for s in ids)
+        parts = [f"[{s}]" for s in ids]
+    else:
+        titles = dict(zip(registry["id"], registry["title"], strict=True))
+        parts = [f"{_short(titles[s], limit) if s in titles else s}{_made_mark(titles.get(s))} [{s}]" for s in ids]
+    if prices:
+        parts.append(prices_text(prices))
+    return "; ".join(parts)
 
 
-def _short(title: str, limit: int = 70) -> str:
-    t = title.split(" (")[0]
-    return t if len(t) <= limit else t[: limit - 1] + "\u2026"
+def _made_mark(title) -> str:
+    return {"yes": " (model-made summary)", "partly": " (file also holds model-made rows)"}.get(model_made(title), "")
+
+
+def _short(title: str, limit: int = 90) -> str:
+    return fmt.shorten(reader_title(title), limit)

@@ -120,3 +120,81 @@ def about(x, unit: float = 0.0, style: str = "num", digits: int = 1) -> str:
     scale = {"usd_bn": 1000.0, "pct": 0.01}.get(style, 1.0)
     d = max(0, -math.floor(math.log10(unit / scale) + 1e-9))
     return f"about {show(round(x / unit) * unit, min(d, digits))}"
+
+
+#: brackets that `shorten` keeps balanced (opening -> closing)
+_PAIRS = {"(": ")", "[": "]", "{": "}", "\u201c": "\u201d", "\u2018": "\u2019"}
+_WORD_CHAR = re.compile(r"\w")
+#: words a shortened text never ends on
+_DANGLING = frozenset("a an and as at by for from in of on or the to with".split())
+
+
+def _quote_role(s: str, i: int) -> str | None:
+    """'open', 'close' or None (an apostrophe: "CoreWeave's") for the straight quote at s[i]."""
+    before = s[i - 1] if i else " "
+    after = s[i + 1] if i + 1 < len(s) else " "
+    if _WORD_CHAR.match(before) and _WORD_CHAR.match(after):
+        return None  # inside a word: an apostrophe
+    if before.isspace() or before in "([{\u2014-/":
+        return "open"
+    return "close"
+
+
+def open_marks(s: str) -> list[str]:
+    """Brackets and quotes opened in `s` and not closed, innermost last ('(' and "'" for
+    "E07 (Q2 results: 'revenue"). Straight quotes inside a word are apostrophes."""
+    stack: list[str] = []
+    for i, ch in enumerate(s):
+        if ch in _PAIRS:
+            stack.append(ch)
+        elif ch in _PAIRS.values():
+            opener = next(k for k, v in _PAIRS.items() if v == ch)
+            if opener in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(opener):]
+        elif ch in "'\"":
+            role = _quote_role(s, i)
+            if role == "close" and ch in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(ch):]
+            elif role == "open":
+                stack.append(ch)
+    return stack
+
+
+def shorten(s, limit: int = 80) -> str:
+    """Data text cut to at most `limit` characters at a word boundary, with an ellipsis, and every
+    bracket or quote it opened before the cut closed after the ellipsis: "Senior Notes due 2031
+    (text mirrored on a…)", never "(text mirrored on a…". Text that fits is returned unchanged;
+    a single word longer than `limit` is cut inside the word."""
+    s = " ".join(str(s).split())
+    if len(s) <= limit:
+        return s
+    words = s.split(" ")
+    for k in range(len(words) - 1, 0, -1):
+        if words[k - 1].lower() in _DANGLING and k > 1:
+            continue  # never end on 'of', 'the', 'as' ...
+        out = _close_cut(" ".join(words[:k]))
+        if out and len(out) <= limit:
+            return out
+    for n in range(limit - 1, 0, -1):  # no word boundary fits: cut inside the first word
+        out = _close_cut(s[:n])
+        if out and len(out) <= limit:
+            return out
+    return "\u2026"
+
+
+def _close_cut(head: str) -> str:
+    """`head` without trailing separators or openers, an ellipsis, and the closers of what it left open."""
+    head = head.rstrip(" ,;:-\u2013\u2014([{'\"\u201c\u2018")
+    if not head:
+        return ""
+    return head + "\u2026" + "".join(_PAIRS.get(m, m) for m in reversed(open_marks(head)))
+
+
+def first_clause(s, separators: str = ";") -> str:
+    """Text up to the first separator outside brackets and quotes: "IPO at $40 (below range; 37.5M
+    shares); first trade Friday" -> "IPO at $40 (below range; 37.5M shares)"."""
+    s = " ".join(str(s).split())
+    for i, ch in enumerate(s):
+        if ch in separators and not open_marks(s[:i]):
+            return s[:i].strip()
+    return s

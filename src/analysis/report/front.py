@@ -427,10 +427,12 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     ids = [s for s in cited if s in set(registry["id"])]
     other = sorted({s for s in cited if s not in set(registry["id"])})
     reg = registry.set_index("id")
-    rows = [{"Id": s, "Kind": str(reg.at[s, "source_kind"]).replace("_", " "),
+    rows = [{"Id": s, "Document": exhibits.reader_title(reg.at[s, "title"]),
+             "Kind": exhibits.source_kind_words(reg.at[s, "source_kind"], reg.at[s, "title"]),
+             "Read from": exhibits.read_from(reg.at[s, "locator"]),
              "Confidence": reg.at[s, "default_confidence"], "Date": (fmt.date(reg.at[s, "date"])[:7] if reg.at[s, "date_precision"] == "month"
-                      else fmt.date(reg.at[s, "date"])),
-             "Title": str(reg.at[s, "title"])} for s in sorted(ids)]
+                      else fmt.date(reg.at[s, "date"]))} for s in sorted(ids)]
+    made = [s for s in sorted(ids) if exhibits.model_made(reg.at[s, "title"])]
     text = ("## Data and sources\n\nFigures in tables and charts cite their sources by id in the source lines. "
             + ("The table below lists the entries of the source registry (data/sources.csv) cited in this note's "
                "figures, tables and charts; the full registry, with a locator for every document, is in the data folder."
@@ -439,6 +441,10 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     if prices:
         text += (" Daily prices (" + ", ".join(prices) + ") come from data/prices/, whose PROVENANCE.md "
                  "records where each row came from.")
+    if made:
+        text += (" Documents written by a language model, or files that also hold model-made rows ("
+                 + ", ".join(made) + "), are marked as such in the table below and in every source line that cites "
+                 "them; their figures carry low confidence.")
     withheld = rs.value(NEWS_SECTION, "withheld_sentence")
     if withheld:  # figures public on the as-of date but read only in a later document: said once, here
         text += "\n\n" + withheld
@@ -446,7 +452,14 @@ def sources_cells(rs: ResultsSet, registry: pd.DataFrame | None, cited_extra=())
     if rows:
         df = pd.DataFrame(rows)
         ex = exhibits.table(df, title="Sources cited in this note", source="data/sources.csv (source registry)",
-                            notes="Confidence is the registry's default for the document; a figure's own confidence is shown where it is used.")
+                            notes=("Kind: primary = the company's own filing or press release; call transcript = the earnings "
+                                   "call as transcribed by a third party; secondary = a document quoting or summarising "
+                                   "filings (the figure is read from the quote, not the filing); news or aggregator; "
+                                   "model-made summary = text written by a language model, not checked against the "
+                                   "filing by its publisher. Read from: where the copy we read is (a mirror of a filing is named). "
+                                   "Confidence is the registry's default for the document; a figure's own confidence is "
+                                   "shown where it is used. The registry's full notes (accession numbers, locators) are "
+                                   "in data/sources.csv."))
         cells.append(_exhibit_cell(ex))
     return cells
 

@@ -130,15 +130,23 @@ _NUMERIC = re.compile(r"n/a|[-+\u2212~<>=\u00b1$(]*\s?\d[\d.,]*\s?(?:%|pp|x|m|bn
 MEASURE_CANDIDATES = 4
 
 
-_LONG_SNAKE = re.compile(r"\S{15,}")
+#: a word this long (characters) may break after each underscore ('interest_and_da_to_revenue');
+#: the template's `_soft-breaks` applies the same rule
+LONG_WORD = 15
 
 
-def breakable(cell: str) -> str:
-    """A table cell with a break opportunity (zero-width space) after each underscore of a long
-    identifier-like word ('interest_and_da_to_revenue'), so it can wrap in a narrow column; a word
-    joiner keeps '±' on its number."""
-    cell = _LONG_SNAKE.sub(lambda m: re.sub(r"_(?=[^_\s])", "_\u200b", m.group(0)), str(cell))
-    return cell.replace("\u00b1", "\u00b1\u2060")  # never break between '±' and its number
+def break_pieces(cell: str) -> list[str]:
+    """The pieces a table cell may break into in the PDF: its words, and a long identifier-like word
+    (`LONG_WORD` characters or more) after each underscore; a word with '±' stays whole. No
+    character is inserted for this: the template sets each piece in its own box
+    (`_soft-breaks` in templates/typst/note.typ), so the PDF's text is the cell's text."""
+    out = []
+    for w in str(cell).split():
+        if len(w) >= LONG_WORD and "_" in w and "\u00b1" not in w:
+            out += [p for p in re.split(r"(?<=_)(?=[^_])", w) if p]
+        else:
+            out.append(w)
+    return out
 
 
 def _longest(strings, k: int = MEASURE_CANDIDATES) -> list[str]:
@@ -159,7 +167,7 @@ def column_fit(columns, rows, align) -> list[dict]:
     for i, c in enumerate(columns):
         cells = [str(r[i]) for r in rows]
         filled = [v for v in cells if v.strip()]
-        words = [w for v in filled for w in breakable(v).replace("\u200b", " ").split()]
+        words = [w for v in filled for w in break_pieces(v)]
         mono = bool(filled) and all(_HEX.fullmatch(v.strip()) for v in filled)
         num = align[i] == "r" or (bool(filled) and all(_NUMERIC.fullmatch(v.strip()) for v in filled)
                                   and max(len(v) for v in filled) <= 16)
@@ -185,7 +193,7 @@ def exhibit_typst(d: dict, figure_path: str | None = None) -> str:
               f"notes: {typst_str(d['notes']) if d.get('notes') else 'none'}, source: {typst_str(d['source'])}")
     if d["kind"] == "table":
         t = d["table"]
-        rows = typst_array(typst_array(typst_str(breakable(v)) for v in r) for r in t["rows"])
+        rows = typst_array(typst_array(typst_str(v) for v in r) for r in t["rows"])
         return (f"#exhibit-table({common}, columns: {typst_array(typst_str(c) for c in t['columns'])}, "
                 f"fit: {_fit_typst(column_fit(t['columns'], t['rows'], t['align']))}, "
                 f"align: {typst_array(typst_str(a) for a in t['align'])}, "

@@ -28,8 +28,9 @@ def build(as_of="latest", tolerance_scale=1.0) -> Section:
     verdicts = C.claim_verdicts(checks)
     counts = C.verdict_counts(verdicts, checks)
     all_ids = sorted({s for x in checks["sources"].dropna() for s in x.split("; ")})
-    actuals = ("Actuals: " + exhibits.sources_line([s for s in all_ids if not s.startswith("prices:")], data.sources)
-               + "; prices:<TICKER> = daily prices, data/prices/PROVENANCE.md.")
+    actuals = "Actuals: " + exhibits.sources_line(all_ids, data.sources) + (
+        "; where each price row came from: data/prices/PROVENANCE.md." if any(
+            s.startswith(exhibits.PRICES_PREFIX) for s in all_ids) else ".")
     c = {"sec": sec, "data": data, "checks": checks, "verdicts": verdicts, "counts": counts,
          "n": counts.set_index("verdict")["claims"].to_dict(), "differ": C.differing_checks(checks),
          "outlets": C.outlet_summary(verdicts), "actuals": actuals,
@@ -38,7 +39,8 @@ def build(as_of="latest", tolerance_scale=1.0) -> Section:
     sec.table("claims", checks)  # stated, actual, tolerance, difference: in the row's unit column
     sec.table("claim_verdicts", verdicts, {"n_checks": "count", "n_confirmed": "count", "n_differs": "count",
                                            "n_not_verifiable": "count"})
-    sec.table("verdict_counts", counts, {"claims": "count", "checks": "count", "share_of_claims": "fraction"})
+    sec.table("verdict_counts", counts, {"claims": "count", "checks": "count", "share_of_claims": "fraction",
+                                         **{c: "count" for c in C.CHECK_COUNT_COLUMNS.values()}})
     sec.value("claims_total", len(verdicts), "count", "Press claims checked", all_ids)
     sec.value("checks_total", len(checks), "count", "Checks of press claims", all_ids)
     for v in C.CLAIM_VERDICTS:
@@ -90,7 +92,7 @@ def show_stated(r) -> str:
 
 
 def _gap_text(g) -> str:
-    return (f"{g.check.replace('_', ' ')}, stated {show_stated(g)}, data {show_value(g.actual, g.unit)}, "
+    return (f"{g.check}, stated {show_stated(g)}, data {show_value(g.actual, g.unit)}, "
             f"{fmt.pct(g.relative_difference, 0)} away from the stated figure")
 
 
@@ -99,15 +101,11 @@ def _summary(c) -> str:
     k = len(verdicts)
     if k == 0:
         return f"No press claim {c['scope']}: the ledger is empty."
-    parts = [f"{n['confirmed']} confirmed by the data", f"{n['differs']} {'differs' if n['differs'] == 1 else 'differ'}"]
-    if n["partly verifiable"]:
-        parts.append(f"{n['partly verifiable']} only partly verifiable (some checks confirmed, the rest not checkable)")
-    if n["not verifiable"]:
-        parts.append(f"{n['not verifiable']} not verifiable with the bundled data")
+    parts = claim_count_words(n)
     lead = ("Most" if n["confirmed"] / k > 0.5 else "Fewer than half") + " of the press claims hold up."
     t = (f"{lead} We checked {plural(k, 'press claim', 'press claims')} {c['scope']} from "
          f"{plural(len(outlets), 'outlet', 'outlets')} ({plural(len(checks), 'check', 'checks')} against filings, contracts "
-         f"and prices): " + ", ".join(parts[:-1]) + " and " + parts[-1] + ". The claims are listed by outlet, newest "
+         f"and prices): " + (", ".join(parts[:-1]) + " and " if len(parts) > 1 else "") + parts[-1] + ". The claims are listed by outlet, newest "
          "article first; then come the checks that differ, every check with its stated and actual value, and the checks "
          "the data cannot settle. Gaps on ratios and returns are given in percentage points, never as a percentage of a "
          "small base.")
@@ -117,17 +115,63 @@ def _summary(c) -> str:
     return t
 
 
+#: a claim verdict in the summary sentence ('4 only partly verifiable (...)')
+CLAIM_VERDICT_WORDS = {
+    "confirmed": "confirmed by the data",
+    C.CONFIRMED_EARLIER: "confirmed only on the trading session before the date the outlet gave",
+    "differs": "differ",
+    "partly verifiable": "only partly verifiable (some checks confirmed, the rest not checkable)",
+    "not verifiable": "not verifiable with the bundled data",
+}
+
+
+def claim_count_words(n: dict) -> list[str]:
+    """'21 confirmed by the data', '4 differ', ... for every claim verdict with claims, in
+    `claims.CLAIM_VERDICTS` order: the counts add up to the number of claims."""
+    out = []
+    for v in C.CLAIM_VERDICTS:
+        if n.get(v):
+            words = "differs" if v == "differs" and n[v] == 1 else CLAIM_VERDICT_WORDS[v]
+            out.append(f"{n[v]} {words}")
+    return out
+
+
+#: a check verdict in the counts table ('7 differ')
+CHECK_VERDICT_WORDS = {"confirmed": "confirmed", C.CONFIRMED_EARLIER: "confirmed on an earlier session",
+                       "differs": "differ", "not verifiable": "not verifiable"}
+
+
+def check_results_words(row: dict) -> str:
+    """'5 confirmed, 4 not verifiable' from a `verdict_counts` row (check verdicts with checks only)."""
+    parts = []
+    for v, col in C.CHECK_COUNT_COLUMNS.items():
+        k = int(row.get(col) or 0)
+        if k:
+            parts.append(f"{k} {'differs' if v == 'differs' and k == 1 else CHECK_VERDICT_WORDS[v]}")
+    return ", ".join(parts)
+
+
 def _counts_table(c):
     counts, n, k = c["counts"], c["n"], len(c["verdicts"])
-    t = pd.DataFrame({"Verdict": counts["verdict"], "Claims": counts["claims"],
-                      "Checks": [str(x) if v != "partly verifiable" else "" for v, x in zip(counts["verdict"],
-                                                                                          counts["checks"], strict=True)],
-                      "Share of claims": [fmt.pct(x, 0) for x in counts["share_of_claims"]]})
+    counts = counts[counts["claims"] > 0]
+    total = {"verdict": "all claims", "claims": k, "share_of_claims": 1.0, "checks": len(c["checks"]),
+             **{col: int(counts[col].sum()) for col in C.CHECK_COUNT_COLUMNS.values()}}
+    rows = [*counts.to_dict("records"), total]
+    t = pd.DataFrame({"Claim verdict": [r["verdict"] for r in rows], "Claims": [r["claims"] for r in rows],
+                      "Share of claims": [fmt.pct(r["share_of_claims"], 0) for r in rows],
+                      "Their checks": [r["checks"] for r in rows],
+                      "How those checks came out": [check_results_words(r) for r in rows]})
+    t["How those checks came out"] = t["How those checks came out"].astype(object)
     return exhibits.table(t, title=f"{fmt.pct(n['confirmed'] / k, 0)} of the claims are confirmed, "
                                    f"{fmt.pct(n['differs'] / k, 0)} differ",
                           source="Claims ledger below; " + CLAIMS_LINE + ".",
-                          notes="A claim is confirmed when all its checks are; it differs when any check differs; partly "
-                                "verifiable when some checks are confirmed and the rest cannot be checked.")
+                          notes="One row per claim verdict; a claim has one or more checks. Claims and Share of claims "
+                                "count claims; Their checks counts every check of those claims, and the last column "
+                                "says how each of them came out. A claim is confirmed when all its checks are; "
+                                "confirmed on an earlier session when a price matches only on the trading session "
+                                "before the date the outlet gave; it differs when any check differs; partly verifiable "
+                                "when some checks are confirmed and the rest cannot be checked; not verifiable when no "
+                                "check can be.")
 
 
 def _outlet_tables(c) -> list:
@@ -155,18 +199,18 @@ def _differ_table(c) -> list:
         return []
     order = {cid: i for i, cid in enumerate(C.claims_by_outlet(verdicts)["claim_id"])}
     d = differ.assign(_o=differ["claim_id"].map(order)).sort_values(["_o", "check_no"])
-    t = pd.DataFrame({"Id": d["claim_id"], "Check": d["check"].str.replace("_", " "),
+    t = pd.DataFrame({"Id": d["claim_id"], "Check": d["check"],
                       "Stated": [show_stated(r) for r in d.itertuples()],
                       "Actual": [show_value(r.actual, r.unit) for r in d.itertuples()],
                       "Difference": [show_difference(r.difference, r.unit) for r in d.itertuples()],
                       "Relative gap": ["" if u in C.ABSOLUTE_GAP_UNITS else (fmt.pct(x, 0) if not _na(x) else fmt.NA)
                                        for x, u in zip(d["relative_difference"], d["unit"], strict=True)],
-                      "Sources": [r.sources or "" for r in d.itertuples()]})
+                      "Sources": [exhibits.source_cell(r.sources or "") for r in d.itertuples()]})
     title = (f"{plural(len(d), 'check differs', 'checks differ')} from the data, in "
              f"{plural(d['claim_id'].nunique(), 'claim', 'claims')}")
     g = C.widest_gap(differ)
     if g is not None:
-        title += f"; the widest gap on an amount is {g.claim_id}'s {g.check.replace('_', ' ')} ({fmt.pct(g.relative_difference, 0)})"
+        title += f"; the widest gap on an amount is {g.claim_id}'s {g.check} ({fmt.pct(g.relative_difference, 0)})"
     return [Markdown("### Checks that differ"), exhibits.table(
         t, title=title, source=c["actuals"].removeprefix("Actuals: ").removesuffix("."),
         notes=("Difference = actual - stated (percentage points for returns and ratios, days for dates). Relative gap = "
@@ -175,24 +219,27 @@ def _differ_table(c) -> list:
 
 
 def _ledger_table(c) -> list:
-    checks, counts = c["checks"], c["counts"]
+    checks = c["checks"]
     if checks.empty:
         return []
     rows = C.ledger_rows(checks)
-    t = pd.DataFrame({"Id": rows["claim_id"], "Check": rows["check"].str.replace("_", " "),
+    t = pd.DataFrame({"Id": rows["claim_id"], "Check": rows["check"],
                       "Stated": [show_stated(r) for r in rows.itertuples()],
                       "Actual": [show_value(r.actual, r.unit) if r.verdict != "not verifiable" else fmt.NA
                                  for r in rows.itertuples()],
                       "Verdict": rows["verdict"], "Difference": [show_difference(r.difference, r.unit) for r in rows.itertuples()],
-                      "Sources": ["" if _na(s) else s for s in rows["sources"]]})
+                      "Sources": ["" if _na(s) else exhibits.source_cell(s) for s in rows["sources"]]})
     spans = C.adj_close_only_spans(c["data"].prices)
     adj = ("; ".join(f"{r.ticker} {fmt.date(r.start)} to {fmt.date(r.end)}" for r in spans.itertuples())
            if len(spans) else "none")
-    k = counts.set_index("verdict")["checks"].to_dict()
+    k = checks["verdict"].value_counts().to_dict()
     n = len(checks)
+    early = k.get(C.CONFIRMED_EARLIER, 0)
+    n_diff, n_nv = k.get("differs", 0), k.get("not verifiable", 0)
     return [Markdown("### Every check"), exhibits.table(
-        t, title=(f"{k['confirmed']} of {plural(n, 'check', 'checks')} confirm the press figure, {k['differs']} "
-                  f"{'differs' if k['differs'] == 1 else 'differ'} and {k['not verifiable']} cannot be checked"),
+        t, title=(f"{k.get('confirmed', 0)} of {plural(n, 'check', 'checks')} confirm the press figure, "
+                  + (f"{early} only on an earlier session, " if early else "")
+                  + f"{n_diff} {'differs' if n_diff == 1 else 'differ'} and {n_nv} cannot be checked"),
         source="Claims: " + CLAIMS_LINE + ". " + c["actuals"],
         notes=("Same order as the claims above. Stated: the press figure with the relation tested (\u2248 within the "
                "tolerance shown, < below, > above). Difference = actual - stated (percentage points for returns and "
@@ -205,7 +252,7 @@ def _unverifiable_table(c) -> list:
     u = C.not_verifiable_checks(c["checks"])
     if u.empty:
         return []
-    t = pd.DataFrame({"Id": u["claim_id"], "Check": u["check"].str.replace("_", " "), "Why it cannot be checked": u["reason"]})
+    t = pd.DataFrame({"Id": u["claim_id"], "Check": u["check"], "Why it cannot be checked": u["reason"]})
     return [exhibits.table(
         t, title=(f"{plural(len(u), 'check', 'checks')} in {plural(u['claim_id'].nunique(), 'claim', 'claims')} cannot be "
                   "settled with the bundled data"),

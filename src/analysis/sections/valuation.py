@@ -381,10 +381,11 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
     # ---- exhibits
     ids = [f"prices:{ticker}"] + [s for x in in_tbl["Source"] if isinstance(x, str)
                                   for s in x.replace(";", " ").split() if not s.startswith("prices:")]
-    src_line = exhibits.sources_line(list(dict.fromkeys(i for i in ids if not i.startswith("prices:"))), reg)
+    src_line = exhibits.sources_line([*dict.fromkeys(i for i in ids if not i.startswith("prices:")), f"prices:{ticker}"], reg)
     sec.exhibit("valuation_inputs", exhibits.table(
-        in_tbl, title=f"Enterprise value {words(ev, head['enterprise_value_unit'])}: each input with its date",
-        source=f"{src_line}; prices:{ticker} = data/prices/{ticker}.csv.",
+        in_tbl.assign(Source=in_tbl["Source"].map(lambda x: exhibits.source_cell(x) if isinstance(x, str) else x)),
+        title=f"Enterprise value {words(ev, head['enterprise_value_unit'])}: each input with its date",
+        source=f"{src_line}.",
         notes=("Each input is the newest figure in the data on the note's date, with the date it refers to. "
                "Shares: cover-page counts by class, or the weighted-average basic shares of a quarter (an average, "
                "not a count at a date); a count missing a class is a lower bound and the latest figure for that "
