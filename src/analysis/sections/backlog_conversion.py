@@ -377,7 +377,7 @@ def _backlog_chart(c):
     v0, v1 = rev.get(b0["quarter"], math.nan), rev.get(b1["quarter"], math.nan)
     und = panel[panel["undated"] & panel["metric"].isin(["revenue_backlog", "rpo_total"])]
     return exhibits.figure(
-        fig, title=(f"Revenue backlog grew {fmt.ratio(b1['value'] / b0['value'], 1)} from {b0['quarter']} to {b1['quarter']}; "
+        fig, in_flow=True, title=(f"Revenue backlog grew {fmt.ratio(b1['value'] / b0['value'], 1)} from {b0['quarter']} to {b1['quarter']}; "
                     f"quarterly revenue grew {fmt.ratio(v1 / v0, 1)}"),
         source=source_line([*rb["source"], *rpo["source"], *revenue.loc[revenue["quarter"].isin(quarters), "revenue_source"]],
                            c["registry"]),

@@ -463,10 +463,12 @@ def _scenario_text(c) -> str:
         even = si["even_spread_share"] * x["backlog_before"]
         t += (f"Next-twelve-month revenue is taken from the guidance in force: {fmt.usd_bn(ntm['value'])}, with "
               f"{_ntm_words(ntm)}; that is {fmt.ratio(ntm['value'] / (4 * rev_q), 1)} the annualised "
-              f"{si['coverage_quarter']} revenue. "
-              f"Spreading the disclosed 24-month share of the backlog evenly would give {fmt.usd_bn(even)}, "
-              + ("more than the guidance allows: deliveries ramp up, so the early months carry less than an even share. "
-                 if even > ntm["value"] else "no more than the guidance. "))
+              f"{si['coverage_quarter']} revenue. ")
+        # an even spread of the 24-month share is a comparison only for a split of the same quarter's balance
+        if si["timing_quarter"] == si["quarter"]:
+            t += (f"Spreading the disclosed 24-month share of the backlog evenly would give {fmt.usd_bn(even)}, "
+                  + ("more than the guidance allows: deliveries ramp up, so the early months carry less than an even "
+                     "share. " if even > ntm["value"] else "no more than the guidance. "))
     else:
         t += (f"No guidance covers the next quarters ({ntm.get('reason')}); the 24-month share is spread evenly, which "
               "overstates the first year if deliveries ramp up. ")
