@@ -318,3 +318,44 @@ def test_scenario_share_of_reference_revenue():
     assert s.table["shifted_share_of_revenue"].iloc[0] == pytest.approx(200 / 800)
     s = B.delay_scenario(QDAYS, 1.0, 5, 4_000, 0.1, 1_000, n_quarters=1)
     assert math.isnan(s.table["shifted_share_of_revenue"].iloc[0])
+
+
+def test_scenario_basis_says_which_input_holds_it_back(fund, panel):
+    # full data: revenue backlog 104,000 [PHYS], revenue 2,575 [PHYS] and debt (carrying, 35,068) exist for
+    # 2026Q2, contracted power 'more than 3.5 GW' [TR_26Q1] for 2026Q1, but no debt balance for 2026-03-31:
+    # the effective rate (debt at both ends of a quarter) stops at 2025Q4, which therefore is the basis
+    from analysis.fundamentals import quarterly_panel
+    from analysis.unit_economics import ratio_table
+
+    qp = quarterly_panel(fund)
+    si = B.scenario_inputs(fund, panel, qp, ratio_table(qp), site_mw=260)
+    assert si["quarter"] == "2025Q4"
+    assert si["latest_by_input"] == {"revenue backlog": "2026Q2", "revenue": "2026Q2", "debt": "2026Q2",
+                                     "effective interest rate": "2025Q4", "contracted power": "2026Q1"}
+    assert [x["input"] for x in si["limited_by"]] == ["effective interest rate"]
+    assert "no debt balance at the end of 2026Q1" in si["limited_by"][0]["why"]
+    assert (si["last_reported_quarter"], si["last_reported_revenue"]) == ("2026Q2", pytest.approx(2_575))
+    # as of 2026-02-26 (Q4-25 results) the 2025-12-31 debt is not yet public: debt and rate hold the basis at 2025Q3
+    f = load_fundamentals("2026-02-26")
+    qf = quarterly_panel(f)
+    sf = B.scenario_inputs(f, B.backlog_panel(f), qf, ratio_table(qf), site_mw=260)
+    assert sf["quarter"] == "2025Q3" and sf["last_reported_quarter"] == "2025Q4"
+    assert {x["input"] for x in sf["limited_by"]} == {"debt", "effective interest rate"}
+    # every input at its latest quarter: nothing holds the basis back
+    assert B._basis_limits("2025Q4", {"a": "2025Q4", "b": "2025Q4"}, qp) == []
+
+
+def test_scenario_quarters_start_after_the_last_reported_revenue():
+    # a basis at 2025Q4 while 2026Q1 and 2026Q2 revenue are reported: the scenario starts in 2026Q3, never
+    # in a reported quarter
+    assert B.first_scenario_quarter("2025Q4", "2026Q2") == "2026Q3"
+    assert B.first_scenario_quarter("2025Q3", "2025Q3") == "2025Q4"
+    assert B.first_scenario_quarter("2025Q3", None) == "2025Q4"
+
+
+def test_timing_table_rows_sorted_and_each_source_once(panel):
+    t = B.timing_amounts(panel)
+    assert list(t["quarter"]) == sorted(t["quarter"])
+    # the Q1-26 call gave both the 36% share and the 99,400 balance: one id, not 'TR_26Q1; TR_26Q1'
+    assert set(t.loc[t["quarter"] == "2026Q1", "sources"]) == {"TR_26Q1"}
+    assert not any(len(s.split("; ")) != len(set(s.split("; "))) for s in t["sources"])

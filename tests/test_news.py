@@ -108,3 +108,10 @@ def test_usd_range():
     assert news.usd_range(12000, 14000) == "$12bn-$14bn"
     assert news.usd_range(690, 720) == "$690m-$720m"
     assert news.usd_range(1900, 2000) == "$1.9bn-$2.0bn"
+
+
+def test_an_approximate_backlog_is_printed_with_about():
+    # Q2-26: "about $104B" of revenue backlog [PHYS] is approximate; Q3-25: $55.6B [PR_25Q3] is exact
+    latest = news.whats_new("latest").sentences[0][1]
+    assert "a revenue backlog of about $104bn [PHYS]" in latest and "$104.0bn" not in latest
+    assert "a revenue backlog of $55.6bn [PR_25Q3]" in news.whats_new("2025-11-10").sentences[0][1]

@@ -137,13 +137,29 @@ def test_conversion_answer_compares_the_24_month_amount_with_the_run_rate(check_
     assert B.conversion_verdict(None).answer in NO_CONCLUSION
 
 
-def test_conversion_names_both_quarters_when_the_timing_is_older():
+def test_conversion_gives_no_ratio_when_the_newest_balance_has_no_split():
+    # a 2025Q1 RPO split (58% of $14.7bn) says nothing about the 2025Q3 revenue backlog: no ratio, no answer
     rf = pd.DataFrame({"quarter": ["2025Q3"], "backlog": [55_600.0], "coverage_years": [10.2], "book_to_bill": [np.nan],
                        "backlog_unit": [0.0], "coverage_unit": [0.0]})
     v = B.conversion_verdict(_cd(14_700, 0.58, 981.6, quarter="2025Q1"), rf)
-    assert "The 2025Q3 revenue backlog" in v.sentence and "the latest, for 2025Q1" in v.sentence
-    # the headline leads with the newest quarter and says which older one the 24-month split is from
-    assert v.headline.startswith("2025Q3 revenue backlog $55.6bn, 10.2 years of revenue; latest 24-month split (2025Q1): 58%")
+    assert v.answer == "not measurable" and not v.conclusive and v.period == "2025Q3"
+    assert "58%" not in v.sentence + v.headline and "1.1x" not in v.sentence + v.headline
+    assert v.headline == "2025Q3 revenue backlog $55.6bn, 10.2 years of revenue; no split by due date disclosed for 2025Q3"
+    assert "the latest split, of the 2025Q1 RPO, describes a different balance and is not applied to it" in v.sentence
+
+
+@pytest.mark.parametrize("as_of, quarter", [("2025-11-10", "2025Q3"), ("2026-02-26", "2025Q4")])
+def test_conversion_on_real_data_before_a_split_of_the_latest_balance(as_of, quarter):
+    # as of these dates the only 24-month split in the data is the 2025Q1 RPO's (10-Q Q1-25: 58% of $14.7bn);
+    # the latest balances (2025Q3: PR_25Q3 $55.6bn; 2025Q4: TR_25Q4 about $66.8bn) have none
+    fund = load_fundamentals(as_of)
+    panel = B.backlog_panel(fund)
+    rev = B.revenue_frame(F.quarterly_panel(fund))
+    cd = B.coverage_and_due(panel, rev)
+    assert (cd["quarter"], cd["basis"], cd["share_24m"]) == ("2025Q1", "rpo", pytest.approx(0.58))
+    v = B.conversion_verdict(cd, B.rollforward(panel, rev), B.guidance_history(fund))
+    assert v.answer == "not measurable" and v.period == quarter
+    assert v.headline.endswith(f"no split by due date disclosed for {quarter}") and "58%" not in v.headline
 
 
 def test_coverage_and_due_real_2026q2():

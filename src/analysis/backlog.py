@@ -170,8 +170,8 @@ def timing_amounts(panel: pd.DataFrame) -> pd.DataFrame:
 
     One row per (quarter, timing metric) with a balance of the same basis and quarter: quarter,
     basis, window, share (fraction), balance (USD m), amount = share x balance (USD m), per_year =
-    amount / years in the window (USD m a year), sources (share; balance), confidence (lowest),
-    derived (always True: computed here, not reported).
+    amount / years in the window (USD m a year), sources (share; balance, each id once), confidence
+    (lowest), derived (always True: computed here, not reported). Sorted by quarter, measure, window.
     """
     rows = []
     for r in panel[panel["metric"].isin(list(TIMING_WINDOWS))].itertuples():
@@ -183,10 +183,11 @@ def timing_amounts(panel: pd.DataFrame) -> pd.DataFrame:
         amount = r.value * float(b["value"])
         rows.append({"quarter": r.quarter, "basis": r.basis, "window": window, "share": r.value,
                      "balance": float(b["value"]), "amount": amount, "per_year": amount / yrs,
-                     "sources": f"{r.source}; {b['source']}", "confidence": _min_conf(r.confidence, b["confidence"]),
-                     "derived": True})
-    return pd.DataFrame(rows, columns=["quarter", "basis", "window", "share", "balance", "amount", "per_year",
-                                       "sources", "confidence", "derived"])
+                     "sources": "; ".join(dict.fromkeys([r.source, b["source"]])),
+                     "confidence": _min_conf(r.confidence, b["confidence"]), "derived": True})
+    out = pd.DataFrame(rows, columns=["quarter", "basis", "window", "share", "balance", "amount", "per_year",
+                                      "sources", "confidence", "derived"])
+    return out.sort_values(["quarter", "basis", "window"], kind="stable").reset_index(drop=True)
 
 
 def measure_series(panel: pd.DataFrame, basis: str) -> pd.DataFrame:
@@ -605,7 +606,10 @@ def scenario_inputs(fund: pd.DataFrame, panel: pd.DataFrame, qpanel, ratios: pd.
     reference_revenue (USD m), revenue_source, debt (USD m), debt_basis, debt_source,
     debt_confidence, effective_rate (fraction), rate_sources, rate_confidence, undated_inputs,
     affected_share, share_basis, sources (all ids), inputs (table: input, value, unit, quarter,
-    source, kind 'data'), reason ('' when complete, else what is missing).
+    source, kind 'data'), reason ('' when complete, else what is missing), latest_by_input (input
+    -> latest quarter it exists for at the note's date), limited_by (the inputs that hold the basis
+    at `quarter` although others exist later, with why: `_basis_limits`), last_reported_quarter,
+    last_reported_revenue (USD m) and its source (the newest quarter with revenue).
     """
     from .unit_economics import debt_basis, ratio_provenance
 
@@ -670,7 +674,64 @@ def scenario_inputs(fund: pd.DataFrame, panel: pd.DataFrame, qpanel, ratios: pd.
         rows.append(("Contracted power" + (" (stated as a lower bound)" if share_basis["lower_bound"] else ""),
                      share_basis["contracted_mw"], "mw", share_basis["contracted_quarter"], share_basis["source"]))
     out["inputs"] = pd.DataFrame([(*r, "data") for r in rows], columns=SCENARIO_INPUT_COLUMNS)
+    latest = _latest_by_input(rb, rev, rate, qpanel, power if share_basis is not None else None)
+    out["latest_by_input"] = latest
+    out["limited_by"] = _basis_limits(quarter, latest, qpanel)
+    rq = [q for q in rev.index if pd.notna(rev.get(q))]
+    out["last_reported_quarter"] = max(rq) if rq else None
+    out["last_reported_revenue"] = float(rev[out["last_reported_quarter"]]) if rq else math.nan
+    out["last_reported_revenue_source"] = qpanel.record(out["last_reported_quarter"], "revenue").get("source") if rq else None
     return out
+
+
+def _latest_by_input(rb: pd.DataFrame, rev: pd.Series, rate: pd.Series, qpanel, power: set | None) -> dict:
+    """Latest quarter in which each delay-scenario input exists (the data at the note's date)."""
+    from .unit_economics import DEBT_BASES
+
+    def last(quarters):
+        q = sorted(x for x in quarters if x)
+        return q[-1] if q else None
+
+    v = qpanel.values
+    debt_q = [q for q in v.index for _, m in DEBT_BASES if m in v.columns and pd.notna(v.at[q, m])]
+    out = {"revenue backlog": last(rb.index), "revenue": last(q for q in rev.index if pd.notna(rev.get(q))),
+           "debt": last(debt_q), "effective interest rate": last(q for q in rate.index if pd.notna(rate.get(q)))}
+    if power is not None:
+        out["contracted power"] = last(power)
+    return out
+
+
+def _basis_limits(quarter: str, latest: dict, qpanel) -> list[dict]:
+    """The inputs that hold the scenario's basis quarter back: those whose latest quarter is the
+    basis while another input exists later. Each: input, latest (quarter), newer (inputs that exist
+    later, with their quarters), why (a clause: what is missing after the basis)."""
+    from .unit_economics import DEBT_BASES
+
+    newer = {k: q for k, q in latest.items() if q and q > quarter}
+    if not newer:
+        return []
+    out = []
+    for k, q in latest.items():
+        if q != quarter:
+            continue
+        why = "no later figure is in the data at this note's date"
+        if k == "effective interest rate":
+            v = qpanel.values
+            gaps = [g for g in (shift_quarter(quarter, i) for i in range(1, 9)) if g <= max(newer.values())
+                    and g in v.index and all(pd.isna(v.at[g, m]) for _, m in DEBT_BASES if m in v.columns)]
+            why = ("it needs the debt on one basis at both ends of a quarter"
+                   + (f" and the data hold no debt balance at the end of {', '.join(gaps)}" if gaps else
+                      f", which the data do not give on one basis after {quarter}"))
+        out.append({"input": k, "latest": q, "newer": newer, "why": why})
+    return out
+
+
+def first_scenario_quarter(basis_quarter: str, last_reported_quarter: str | None) -> str:
+    """First quarter of a scenario sized at `basis_quarter`: the quarter after the last quarter with
+    reported revenue (a reported quarter is never a scenario quarter), and never before the quarter
+    after the basis."""
+    last = max(q for q in (basis_quarter, last_reported_quarter) if q)
+    return shift_quarter(last, 1)
 
 
 # ---- coverage, timing and the conversion verdict -----------------------------------------------
@@ -736,51 +797,59 @@ def conversion_verdict(cd: dict | None, rf: pd.DataFrame | None = None, guidance
 
     key = "backlog_conversion"
     cov = latest_complete(rf, "coverage_years") if rf is not None and len(rf) else None
-    if cd is None:
+    if cd is None and cov is None:
         return Verdict(key, "not measurable", "How fast the backlog converts cannot be measured: no quarter has both a "
                        "backlog balance and its disclosed share due within 24 months.",
                        headline="no quarter has both a backlog balance and its share due within 24 months")
-    x = cd["due_to_run_rate"]
-    answer = "needs faster delivery" if x > 1 else "within the run rate"
-    u = cd["balance_unit"]
-    due = (f"{fmt.pct(cd['share_24m'], 0)} of it falls due within 24 months: "
-           f"{fmt.about(cd['due_per_year'], u, 'usd_bn')} a year, {fmt.ratio(x, 1)} the annualised revenue of "
-           f"{fmt.usd_bn(cd['run_rate'])}"
-           + (", so revenue has to grow that much to deliver it on time" if x > 1 else
-              ", which the current run rate already covers"))
     btb = None
     if rf is not None and len(rf):
         ok = rf[rf["book_to_bill"].notna()]
         btb = ok.iloc[-1] if len(ok) else None
-    same = cov is None or cov["quarter"] <= cd["quarter"]
-    if same:
+    if cov is None or (cd is not None and cov["quarter"] <= cd["quarter"]):
+        x = cd["due_to_run_rate"]
+        answer = "needs faster delivery" if x > 1 else "within the run rate"
+        u = cd["balance_unit"]
+        due = (f"{fmt.pct(cd['share_24m'], 0)} of it falls due within 24 months: "
+               f"{fmt.about(cd['due_per_year'], u, 'usd_bn')} a year, {fmt.ratio(x, 1)} the annualised revenue of "
+               f"{fmt.usd_bn(cd['run_rate'])}"
+               + (", so revenue has to grow that much to deliver it on time" if x > 1 else
+                  ", which the current run rate already covers"))
         yrs = fmt.about(cd['coverage_years'], ratio_unit(cd['coverage_years'], (cd['balance'], u)), 'years')
         s = (f"The {cd['quarter']} {cd['measure']} of {fmt.about(cd['balance'], u, 'usd_bn')} equals "
              f"{yrs} of revenue at that quarter's run rate, but {due}.")
         head = (f"{cd['quarter']} {cd['measure']} {fmt.about(cd['balance'], u, 'usd_bn')}, {yrs} of revenue; "
                 f"{fmt.pct(cd['share_24m'], 0)} due within 24 months, {fmt.ratio(x, 1)} the run rate a year")
+        ev = {k: cd[k] for k in ("quarter", "basis", "balance", "share_24m", "due_per_year", "run_rate",
+                                 "coverage_years", "due_to_run_rate")}
+        period = cd["quarter"]
     else:
+        # the newest balance has no split by due date: an older split of another balance (or of the
+        # other measure) says nothing about it, so no ratio is given and no answer is drawn
+        answer = "not measurable"
         cu = cov.get("coverage_unit", 0)
-        s = (f"The {cov['quarter']} revenue backlog of {fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')} "
-             f"equals {fmt.about(cov['coverage_years'], cu, 'years')} of revenue at that quarter's run rate")
-        s += (f"; no split by due date was disclosed for it: the latest, for {cd['quarter']}, put "
-              f"{fmt.pct(cd['share_24m'], 0)} of {cd['measure']} within 24 months, {fmt.ratio(x, 1)} the run rate then.")
-        head = (f"{cov['quarter']} revenue backlog {fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')}, "
-                f"{fmt.about(cov['coverage_years'], cu, 'years')} of revenue; latest 24-month split ({cd['quarter']}): "
-                f"{fmt.pct(cd['share_24m'], 0)}, {fmt.ratio(x, 1)} the run rate a year")
+        bal = fmt.about(cov['backlog'], cov.get('backlog_unit', 0), 'usd_bn')
+        yrs = fmt.about(cov['coverage_years'], cu, 'years')
+        s = (f"The {cov['quarter']} revenue backlog of {bal} equals {yrs} of revenue at that quarter's run rate, but "
+             f"no split by due date was disclosed for {cov['quarter']}, so how much of it falls due within 24 months, "
+             "and whether the run rate covers that, is not known"
+             + (f"; the latest split, of the {cd['quarter']} {cd['measure']}, describes a different balance and is "
+                "not applied to it." if cd is not None else "."))
+        head = (f"{cov['quarter']} revenue backlog {bal}, {yrs} of revenue; no split by due date "
+                f"disclosed for {cov['quarter']}")
+        ev = {"quarter": cov["quarter"], "basis": "revenue_backlog", "balance": float(cov["backlog"]),
+              "coverage_years": float(cov["coverage_years"]),
+              "timing_quarter": cd["quarter"] if cd is not None else None}
+        period = cov["quarter"]
     g = latest_guidance_change(guidance)
     if g is not None:
         prev = guidance[(guidance["period"] == g["period"]) & (guidance["published"] < g["published"])].iloc[-1]
         s = (s[:-1] + f"; with the {quarter_label(g['published'] - pd.offsets.QuarterEnd(1))} results the {g['period']} "
              f"revenue guidance was {g['revision_kind']} to {fmt.usd_bn(g['low'], 2)}-{fmt.usd_bn(g['high'], 2)} from "
              f"{fmt.usd_bn(prev['low'], 2)}-{fmt.usd_bn(prev['high'], 2)}.")
-    ev = {k: cd[k] for k in ("quarter", "basis", "balance", "share_24m", "due_per_year", "run_rate",
-                             "coverage_years", "due_to_run_rate")}
     if g is not None:
         ev.update(guidance_period=g["period"], guidance_change=g["revision_kind"], guidance_mid_change=float(g["revision"]))
     if cov is not None:
         ev.update(coverage_quarter=cov["quarter"], coverage_years_latest=float(cov["coverage_years"]))
     if btb is not None:
         ev.update(book_to_bill=float(btb["book_to_bill"]), book_to_bill_quarter=btb["quarter"])
-    period = cd["quarter"] if cov is None or cov["quarter"] <= cd["quarter"] else f"{cd['quarter']} and {cov['quarter']}"
     return Verdict(key, answer, s, evidence=ev, period=period, headline=head)

@@ -487,8 +487,12 @@ def backlog_shares(contracts: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFra
     signed in a quarter but announced after its end counts from the next quarter.
     Columns: quarter, quarter_end, counterparty, contracts_usd_m, n_contracts, last_announced,
     revenue_backlog (USD m), share (fraction), rank (1 = largest in the quarter), contract_source,
-    contract_lines, backlog_source, backlog_confidence.
+    contract_lines, backlog_source, backlog_confidence, backlog_unit (the backlog's rounding unit,
+    USD m, 0 = exact; from `backlog`'s rounding_unit column when it has one) and share_unit (the
+    precision the share carries from it, a fraction: `analysis.precision.ratio_unit`).
     """
+    from .precision import ratio_unit
+
     c = backlog_contracts(contracts)
     c = c[c["announced"].notna()]
     rows = []
@@ -497,18 +501,21 @@ def backlog_shares(contracts: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFra
         sub = c[c["announced"] <= end]
         for cp, g in sub.groupby("counterparty", sort=True):
             total = float(g["value_usd_m"].sum())
+            unit = float(getattr(b, "rounding_unit", 0.0) or 0.0)
+            share = total / float(b.value) if b.value > 0 else np.nan
             rows.append({
                 "quarter": b.quarter, "quarter_end": end, "counterparty": cp,
                 "contracts_usd_m": total, "n_contracts": int(len(g)),
                 "last_announced": g["announced"].max(), "revenue_backlog": float(b.value),
-                "share": total / float(b.value) if b.value > 0 else np.nan,
+                "share": share,
                 "contract_source": _join(g["source"]),
                 "contract_lines": ";".join(str(int(x)) for x in g["line"]),
                 "backlog_source": b.source, "backlog_confidence": b.confidence,
+                "backlog_unit": unit, "share_unit": ratio_unit(share, (float(b.value), unit)),
             })
     cols = ["quarter", "quarter_end", "counterparty", "contracts_usd_m", "n_contracts",
             "last_announced", "revenue_backlog", "share", "rank", "contract_source",
-            "contract_lines", "backlog_source", "backlog_confidence"]
+            "contract_lines", "backlog_source", "backlog_confidence", "backlog_unit", "share_unit"]
     out = pd.DataFrame(rows, columns=[c for c in cols if c != "rank"])
     if out.empty:
         return pd.DataFrame(columns=cols)
@@ -542,17 +549,23 @@ def backlog_top(shares: pd.DataFrame, statements: pd.DataFrame | None = None) ->
     """Per quarter: the top counterparty's computed share, all named counterparties' share, and
     the company's statement about its largest customer for the same quarter (if any).
 
-    Columns: quarter, revenue_backlog (USD m), top_counterparty, top_share, named_share (sum over
-    named counterparties; can exceed what remains because values are 'up to' and partly
-    recognised), company_largest_share, company_bound, company_source.
+    Columns: quarter, revenue_backlog (USD m), backlog_unit (its rounding unit, 0 = exact),
+    top_counterparty, top_share, top_share_unit (precision of the share, a fraction), named_share
+    (sum over named counterparties; can exceed what remains because values are 'up to' and partly
+    recognised), named_share_unit, company_largest_share, company_bound, company_source.
     """
+    from .precision import ratio_unit
+
     rows = []
     for q, g in shares.groupby("quarter", sort=True):
         top = g.sort_values("rank").iloc[0]
-        rec = {"quarter": q, "revenue_backlog": float(top["revenue_backlog"]),
+        unit = float(top.get("backlog_unit", 0.0) or 0.0)
+        named = float(g["share"].sum())
+        rec = {"quarter": q, "revenue_backlog": float(top["revenue_backlog"]), "backlog_unit": unit,
                "top_counterparty": top["counterparty"], "top_share": float(top["share"]),
-               "named_share": float(g["share"].sum()), "company_largest_share": np.nan,
-               "company_bound": None, "company_source": None}
+               "top_share_unit": ratio_unit(float(top["share"]), (float(top["revenue_backlog"]), unit)),
+               "named_share": named, "named_share_unit": ratio_unit(named, (float(top["revenue_backlog"]), unit)),
+               "company_largest_share": np.nan, "company_bound": None, "company_source": None}
         if statements is not None and len(statements):
             st = statements[(statements["quarter"] == q)
                             & statements["subject"].str.lower().str.startswith("largest customer")]
@@ -561,12 +574,30 @@ def backlog_top(shares: pd.DataFrame, statements: pd.DataFrame | None = None) ->
                 rec.update(company_largest_share=float(s["share"]), company_bound=s["bound"],
                            company_source=s["source"])
         rows.append(rec)
-    return pd.DataFrame(rows, columns=["quarter", "revenue_backlog", "top_counterparty", "top_share",
-                                       "named_share", "company_largest_share", "company_bound",
-                                       "company_source"])
+    return pd.DataFrame(rows, columns=["quarter", "revenue_backlog", "backlog_unit", "top_counterparty", "top_share",
+                                       "top_share_unit", "named_share", "named_share_unit", "company_largest_share",
+                                       "company_bound", "company_source"])
 
 
 # ---- exposure scenarios ------------------------------------------------------------------
+
+def scenario_counterparty(btop: pd.DataFrame, customer: str | None = None) -> dict:
+    """Which counterparty the exposure scenario removes, and why.
+
+    `btop` = `backlog_top(...)`. With `customer` None, the largest named counterparty of the latest
+    quarter by announced contract value as a share of the revenue backlog: the measure the
+    `concentration_verdict` names, so the scenario and the verdict speak of the same counterparty.
+    Returns customer (None when no quarter has a named counterparty), rule ('largest' or
+    'parameter'), quarter, largest (the largest counterparty then), largest_share (fraction).
+    """
+    last = btop.iloc[-1] if btop is not None and len(btop) else None
+    largest = last["top_counterparty"] if last is not None else None
+    out = {"quarter": last["quarter"] if last is not None else None, "largest": largest,
+           "largest_share": float(last["top_share"]) if last is not None else float("nan")}
+    if customer is None:
+        return {**out, "customer": largest, "rule": "largest"}
+    return {**out, "customer": customer, "rule": "parameter"}
+
 
 SCENARIO_MODES = ("loss", "deferral")
 
@@ -986,9 +1017,10 @@ def concentration_verdict(hhi: pd.DataFrame, revenue_shares_: pd.DataFrame | Non
           "hhi_upper": float(lat["hhi_upper"])}
     if btop is not None and len(btop):
         b = btop.iloc[-1]
-        s += (f"; in the backlog, {b['top_counterparty']}'s announced contracts equal {fmt.pct(b['top_share'], 0)} of "
+        share = fmt.about(b["top_share"], float(b.get("top_share_unit", 0.0) or 0.0), "pct", 0)
+        s += (f"; in the backlog, {b['top_counterparty']}'s announced contracts equal {share} of "
               f"the {b['quarter']} revenue backlog, an upper figure since they are 'up to' amounts, partly recognised")
-        head += f"; {b['top_counterparty']}'s contracts up to {fmt.pct(b['top_share'], 0)} of the {b['quarter']} backlog"
+        head += f"; {b['top_counterparty']}'s contracts up to {share} of the {b['quarter']} backlog"
         ev.update(backlog_quarter=b["quarter"], backlog_top_counterparty=b["top_counterparty"],
                   backlog_top_share=float(b["top_share"]))
     return Verdict(key, answer, s + ".", evidence=ev, period=lat["period"], headline=head)

@@ -26,6 +26,7 @@ from .data.rules import period_bounds
 from .fundamentals import significant_digits
 from .labels import metric_label
 from .overview import abridge
+from .precision import is_approximate, rounding_unit
 from .report import fmt
 
 #: guidance families (`<family>_guidance_low/high` in fundamentals.csv), in the order they are told
@@ -141,7 +142,9 @@ def _results(fund: pd.DataFrame, row: pd.Series, cutoff: pd.Timestamp) -> dict:
         rec = F.figure(fund, metric, q, best=best)
         # a figure of that day's release (a figure first read in a later filing is not "news")
         if rec["value"] is not None and rec["published"] is not None and rec["published"] >= pub:
-            figs[metric] = rec
+            row = fund[(fund["metric"] == metric) & (fund["source"] == rec["source"]) & (fund["value"] == rec["value"])]
+            approx = bool(len(row)) and is_approximate(row["note"].iloc[0])
+            figs[metric] = {**rec, "rounding_unit": rounding_unit(rec["value"], approx)}  # 'about $104bn'
     for metric, base in (("revenue_prev_quarter", F.previous_quarter(q)), ("revenue_year_ago", F.quarter_label(
             F.parse_quarter(q)[0] - 1, F.parse_quarter(q)[1]))):
         rec = F.figure(fund, "revenue", base, best=best)
@@ -262,7 +265,8 @@ def _results_sentence(res: dict, name: str) -> str:
         parts.append(f"operating income of {_usd(oi['value'])} ({fmt.pct(oi['value'] / rev['value'])} of revenue)")
     if "revenue_backlog" in figs:
         bl = figs["revenue_backlog"]
-        parts.append(f"a revenue backlog of {_usd(bl['value'])}{_ids(bl['source'])}")
+        shown = fmt.about(bl["value"], bl["rounding_unit"], "usd_bn") if bl.get("rounding_unit") else _usd(bl["value"])
+        parts.append(f"a revenue backlog of {shown}{_ids(bl['source'])}")
     return lead + ": " + "; ".join(parts) + "."
 
 

@@ -101,9 +101,12 @@ def table(df: pd.DataFrame, title: str, source: str, formats: Mapping[str, Forma
     return Exhibit("table", title, source, notes, table={"columns": cols, "rows": rows, "align": align})
 
 
-def figure(fig, title: str, source: str, notes: str | None = None) -> Exhibit:
-    """Figure exhibit from a matplotlib figure (rendered to deterministic SVG, then closed)."""
-    return Exhibit("figure", title, source, notes, svg=style.to_svg(fig))
+def figure(fig, title: str, source: str, notes: str | None = None, in_flow: bool = False) -> Exhibit:
+    """Figure exhibit from a matplotlib figure (rendered to deterministic SVG, then closed). `in_flow`:
+    the PDF keeps it where it stands in the text (after the paragraph before it) instead of floating
+    it to a page's top or bottom, which can split a paragraph."""
+    extra = {"in_flow": True} if in_flow else {}
+    return Exhibit("figure", title, source, notes, svg=style.to_svg(fig), **extra)
 
 
 #: source ids of daily prices: 'prices:<TICKER>' (the rows of data/prices/<TICKER>.csv)

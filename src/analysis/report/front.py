@@ -344,8 +344,10 @@ METHODS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("02_backlog_conversion",),
      "**Backlog conversion.** Bookings are implied from the change in backlog and the revenue recognised "
      "in each quarter; book-to-bill compares them with revenue, and coverage expresses the backlog in "
-     "years of revenue at the latest run rate. Delay scenarios move part of the backlog later by the "
-     "number of days the parameters set."),
+     "years of revenue at the latest run rate. The delay scenario moves part of the backlog later by a "
+     "delivery delay read in the data (days and the site's power, with the dated source that reported it; "
+     "an assumed delay only when a parameter sets one, labelled as such), sized on company figures of one "
+     "quarter and placed after the last quarter with reported revenue."),
     (("03_customer_concentration",),
      "**Concentration.** Customer shares come from the concentration disclosures of the filings; since "
      "not every customer's share is disclosed, the Herfindahl-Hirschman index (the sum of squared "

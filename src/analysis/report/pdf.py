@@ -200,7 +200,8 @@ def exhibit_typst(d: dict, figure_path: str | None = None) -> str:
                 f"rows: {rows})")
     if figure_path is None:
         raise ValueError("a figure exhibit needs the path of its SVG file")
-    return f"#exhibit-figure({common}, path: {typst_str(figure_path)})"
+    flow = ", in-flow: true" if d.get("in_flow") else ""
+    return f"#exhibit-figure({common}, path: {typst_str(figure_path)}{flow})"
 
 
 class _Raw(str):

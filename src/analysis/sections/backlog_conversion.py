@@ -17,7 +17,7 @@ from ..data import as_of_date, load_contracts, load_fundamentals, load_sources
 from ..data.rules import period_bounds
 from ..fundamentals import quarterly_panel
 from ..labels import metric_label
-from ..precision import ratio_unit
+from ..precision import is_approximate, ratio_unit
 from ..report import exhibits, fmt, style
 from ..unit_economics import key_figure_row, ratio_table
 from .base import Section
@@ -84,7 +84,7 @@ def _delay(c, delay_days, site_mw, affected_share, scenario_quarter) -> dict:
     mw = site_mw if site_mw is not None else (rep["site_mw"] if rep else None)
     out = {"reported": rep, "delay_days": days, "site_mw": mw,
            "days_kind": "data" if delay_days is None else "assumption",
-           "mw_kind": "data" if site_mw is None else "assumption", "si": None, "scen": None, "reason": ""}
+           "mw_kind": "data" if site_mw is None else "assumption", "si": None, "scen": None, "start": None, "reason": ""}
     if days is None or (mw is None and affected_share is None):
         out["reason"] = "no delivery delay had been sized in public at this note's date"
         return out
@@ -94,10 +94,37 @@ def _delay(c, delay_days, site_mw, affected_share, scenario_quarter) -> dict:
     if si.get("quarter") is None or si["reason"]:
         out["reason"] = si["reason"]
         return out
+    out["start"] = B.first_scenario_quarter(si["quarter"], si["last_reported_quarter"])
     out["scen"] = B.delay_scenario(days, si["affected_share"], c["term"], si["backlog"], si["effective_rate"], si["debt"],
-                                   n_quarters=c["n_quarters"], start_quarter=B.shift_quarter(si["quarter"], 1),
+                                   n_quarters=c["n_quarters"], start_quarter=out["start"],
                                    reference_revenue=si["reference_revenue"])
     return out
+
+
+def _days_text(d) -> str:
+    """The delay in days, 'about' only when its source gives it approximately."""
+    rep = d["reported"]
+    approx = d["days_kind"] == "data" and rep is not None and is_approximate(rep["note"])
+    return ("about " if approx else "") + f"{fmt.num(d['delay_days'], 0)} days"
+
+
+def _basis_text(si) -> str:
+    """Why the company figures are taken at the basis quarter: which inputs exist later, and which
+    do not and why ('' when every input's latest quarter is the basis)."""
+    lim = si.get("limited_by") or []
+    if not lim:
+        return ""
+    by_q: dict[str, list[str]] = {}
+    for k, q in sorted(lim[0]["newer"].items(), key=lambda kv: kv[1], reverse=True):
+        by_q.setdefault(q, []).append(k)
+    later = ", ".join(f"{_and(ks)} for {q}" for q, ks in by_q.items())
+    held = "; ".join(f"the {x['input']} only up to {x['latest']}, since {x['why']}" for x in lim)
+    return (f": the data give the {later}, but {held}. A newer figure of one input is never combined with older "
+            "figures of the others")
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _delay_items(c) -> None:
@@ -107,18 +134,24 @@ def _delay_items(c) -> None:
                                "guidance history above is the measure of any delay that was public.")
         return
     si, scen, rep = d["si"], d["scen"], d["reported"]
-    tot, sb = scen.totals, si["share_basis"]
-    who = (f"a delay of about {fmt.num(d['delay_days'], 0)} days at the {fmt.num(d['site_mw'], 0)} MW "
-           f"{rep['site'] or 'site'}, as reported on {fmt.date(rep['published'])} [{rep['source']}]"
-           if rep and d["days_kind"] == "data"
-           else f"an assumed delay of {fmt.num(d['delay_days'], 0)} days")
+    tot, sb, start = scen.totals, si["share_basis"], d["start"]
+    from_data = rep is not None and d["days_kind"] == "data"
+    who = (f"a delay of {_days_text(d)} in {rep['period']} at the {fmt.num(d['site_mw'], 0)} MW {rep['site'] or 'site'}, "
+           f"as reported on {fmt.date(rep['published'])} [{rep['source']}],"
+           if from_data else f"an assumed delay of {_days_text(d)}")
     share = (f"{fmt.pct(si['affected_share'])} of the revenue backlog: the site's power over contracted power of "
              f"{fmt.num(sb['contracted_mw'], 0)} MW [{sb['source']}]"
              + (" (stated as a lower bound, so the share is an upper bound)" if sb["lower_bound"] else "")
              if sb else f"{fmt.pct(si['affected_share'])} of the revenue backlog (an assumption)")
+    lrq = si["last_reported_quarter"]
+    past = from_data and rep["period"] <= lrq
+    when = (f"The delay is placed in the quarters after the last one with reported revenue ({lrq}), from {start}"
+            + (f": the reported delay hit {rep['period']}, whose revenue is already reported, so the scenario asks what a "
+               "delay of the same size would cost from now on. " if past else ". "))
     sec.text("delay_text", (
-        f"*Scenario, not a forecast.* It applies {who} to {share}. Every input is taken at one quarter, {si['quarter']}, the "
-        f"latest in which all of them exist (table below). Recognised straight-line over {fmt.years(c['term'], 0)}, the "
+        f"*Scenario, not a forecast.* It applies {who} to {share}. Every company figure (revenue backlog, revenue, debt, "
+        f"effective interest rate{', contracted power' if sb else ''}) is taken at one quarter, {si['quarter']} (table "
+        f"below), the latest in which all of them exist{_basis_text(si)}. {when}Recognised straight-line over {fmt.years(c['term'], 0)}, the "
         f"affected contracts would bring {fmt.usd_m(tot['affected_revenue_base'])} a quarter; the delay moves the whole "
         f"recognition window later, so {fmt.usd_m(tot['revenue_shifted'])} of revenue leaves the coming quarters and "
         f"returns after the end of the term, provided the contracts hold. Meanwhile the debt behind that capacity, the same "
@@ -126,10 +159,11 @@ def _delay_items(c) -> None:
         f"effective rate, costs {fmt.usd_m(tot['interest_during_delay'])} of interest during the delay."
         + (" Some inputs have no verified publication date." if si.get("undated_inputs") else "")))
     rows = si["inputs"].copy()
-    extra = [("Delay", d["delay_days"], "days", rep["period"] if rep and d["days_kind"] == "data" else None,
-              rep["source"] if rep and d["days_kind"] == "data" else None, d["days_kind"])]
+    event = f"{rep['period']} event, reported {fmt.date(rep['published'])}" if from_data else None
+    extra = [("Delay", _days_text(d), "days", event if d["days_kind"] == "data" else None,
+              rep["source"] if from_data else None, d["days_kind"])]
     if sb:
-        extra.append(("Site power", d["site_mw"], "mw", rep["period"] if rep and d["mw_kind"] == "data" else None,
+        extra.append(("Site power", d["site_mw"], "mw", event if d["mw_kind"] == "data" else None,
                       rep["source"] if rep and d["mw_kind"] == "data" else None, d["mw_kind"]))
     extra.append(("Contract term, straight-line recognition", c["term"], "years", None, None, "assumption"))
     rows = pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
@@ -140,10 +174,11 @@ def _delay_items(c) -> None:
                          "Source": rows["source"].fillna("").str.replace("; ", ", ").str.replace(";", ", "),
                          "Kind": rows["kind"]})
     sec.exhibit("delay_inputs", exhibits.table(
-        show, title=f"The delay scenario takes every company figure at {si['quarter']}",
+        show, title=(f"The delay scenario takes every company figure at {si['quarter']}"
+                     + (f"; the delay is the one reported on {fmt.date(rep['published'])}" if from_data else "")),
         source=source_line(list(rows["source"].dropna()), c["registry"]),
-        notes=("USD millions unless stated. Kind: data = read in data/ at the quarter shown (for the delay itself, the "
-               "quarter it occurred in); assumption = a parameter of this note.")))
+        notes=("USD millions unless stated. Kind: data = read in data/ at the quarter shown (for the delay and the site, "
+               "the quarter of the event and the date it was reported); assumption = a parameter of this note.")))
     t = scen.table[["quarter", "delay_days_in_quarter", "affected_revenue_base", "revenue_shifted",
                     "shifted_share_of_revenue", "interest_during_delay", "label"]]
     col = f"Shifted / {si['quarter']} revenue"
@@ -158,9 +193,11 @@ def _delay_items(c) -> None:
         source=source_line([*si["sources"], rep["source"] if rep else None], c["registry"]),
         formats={"Delay days in quarter": lambda v: fmt.num(v, 1), "Affected revenue on time": fmt.num,
                  "Revenue shifted out": fmt.num, col: fmt.pct, "Interest during delay": fmt.num},
-        notes=(f"USD millions. Quarters after {si['quarter']} are scenario quarters, not reported figures. Quarters of "
-               f"{fmt.num(B.DAYS_PER_QUARTER, 2)} days; debt allocated to the affected capacity in proportion to its share "
-               "of the backlog; contracts assumed to survive the delay (shifted revenue is deferred, not lost).")))
+        notes=(f"USD millions. Scenario quarters, not reported figures: they start after {lrq}, the last quarter with "
+               f"reported revenue. Every amount is sized on {si['quarter']} figures, and the shifted revenue is set "
+               f"against the revenue reported for {si['quarter']}. Quarters of {fmt.num(B.DAYS_PER_QUARTER, 2)} days; "
+               "debt allocated to the affected capacity in proportion to its share of the backlog; contracts assumed to "
+               "survive the delay (shifted revenue is deferred, not lost).")))
 
 
 # ---------------------------------------------------------------------------- results
@@ -262,7 +299,8 @@ def _record_delay(sec, d, c) -> None:
     if scen is None:
         sec.value("delay_scenario_reason", d["reason"], "text", "Why the delay scenario is not computed")
         for name in ("delay_affected_share", "delay_revenue_shifted", "delay_interest", "delay_scenario_quarter",
-                     "delay_rate_quarter", "delay_effective_rate", "delay_debt", "delay_shifted_share_first_quarter"):
+                     "delay_rate_quarter", "delay_effective_rate", "delay_debt", "delay_shifted_share_first_quarter",
+                     "delay_scenario_start", "delay_basis_limited_by"):
             sec.value(name, None, "text", "Delay scenario not computed (see delay_scenario_reason)")
         return
     tot, sb, first = scen.totals, si["share_basis"], scen.table.iloc[0]
@@ -271,6 +309,10 @@ def _record_delay(sec, d, c) -> None:
     sec.value("delay_revenue_shifted", tot["revenue_shifted"], "usd_m", "Delay scenario: revenue shifted (total)", si["sources"])
     sec.value("delay_interest", tot["interest_during_delay"], "usd_m", "Delay scenario: interest during the delay", si["sources"])
     sec.value("delay_scenario_quarter", si["quarter"], "text", "Delay scenario: quarter of every company input")
+    sec.value("delay_scenario_start", d["start"], "text",
+              "Delay scenario: first scenario quarter (after the last quarter with reported revenue)")
+    sec.value("delay_basis_limited_by", "; ".join(x["input"] for x in si.get("limited_by") or []) or None, "text",
+              "Delay scenario: inputs that hold the basis quarter back although others exist later")
     sec.value("delay_rate_quarter", si["rate_quarter"], "text", "Delay scenario: quarter of the debt and rate inputs")
     sec.value("delay_effective_rate", si["effective_rate"], "fraction", "Delay scenario: effective interest rate",
               si["rate_sources"], period=si["quarter"])
@@ -317,9 +359,12 @@ def _backlog_chart(c):
     for sub, lab, mk, ls, col in ((rb, "Revenue backlog (company-defined)", "o", "-", style.GREYS[0]),
                                   (rpo, "RPO (ASC 606)", "s", "--", style.GREYS[1])):
         s = sub.set_index("quarter")
+        # one point per quarter, NaN where the quarter has no figure: the line breaks there, never
+        # bridging a missing quarter
+        ax.plot(x, [s.at[q, "value"] / 1000 if q in s.index else math.nan for q in quarters], linestyle=ls, color=col,
+                label=lab)
         xs = [i for i, q in enumerate(quarters) if q in s.index]
         ys = [s.at[quarters[i], "value"] / 1000 for i in xs]
-        ax.plot(xs, ys, linestyle=ls, color=col, label=lab)
         ax.scatter(xs, ys, marker=mk, s=22, zorder=3, edgecolors=col,
                    facecolors=["white" if s.at[quarters[i], "confidence"] == "low" else col for i in xs])
     ax.set_xticks(x, quarters)
@@ -332,13 +377,15 @@ def _backlog_chart(c):
     v0, v1 = rev.get(b0["quarter"], math.nan), rev.get(b1["quarter"], math.nan)
     und = panel[panel["undated"] & panel["metric"].isin(["revenue_backlog", "rpo_total"])]
     return exhibits.figure(
-        fig, title=(f"Revenue backlog grew {fmt.ratio(b1['value'] / b0['value'], 1)} from {b0['quarter']} to {b1['quarter']}; "
+        fig, in_flow=True, title=(f"Revenue backlog grew {fmt.ratio(b1['value'] / b0['value'], 1)} from {b0['quarter']} to {b1['quarter']}; "
                     f"quarterly revenue grew {fmt.ratio(v1 / v0, 1)}"),
         source=source_line([*rb["source"], *rpo["source"], *revenue.loc[revenue["quarter"].isin(quarters), "revenue_source"]],
                            c["registry"]),
-        notes=("Hollow markers: low-confidence figures (secondary or news sources). Year-end balances are filed under the "
-               "fiscal year and shown at Q4. Quarters without a revenue-backlog figure are left blank; an RPO figure is "
-               "never used in its place."
+        notes=("Hollow markers: figures of low confidence; filled markers: high or medium confidence (the levels of the "
+               "key-figures table: high = the filing or press release itself, medium = a transcript or a secondary "
+               "document quoting a filing, low = news, aggregators, approximations or conflicting sources). Year-end balances are filed under the fiscal year and shown at Q4. A quarter without "
+               "a figure is left blank and the line breaks there; an RPO figure is never used in place of a "
+               "revenue-backlog figure."
                + (" Publication date not verified (so left out of every note as of a date): "
                   + ", ".join(f"{metric_label(r.metric)} {r.quarter} [{r.source}]" for r in und.itertuples()) + "."
                   if len(und) else "")))
@@ -569,12 +616,20 @@ def _guidance_table(c):
         t.rename(columns={"period": "Period", "published": "Given on", "low": "Low", "high": "High",
                           "revision": "Change in midpoint", "revision_kind": "Revision", "src": "Source",
                           "actual": "Outcome", "outcome": "Outcome vs range", "act_src": "Outcome source"}),
-        title=(f"{len(guid)} revenue guidance ranges for {guid['period'].nunique()} periods, "
-               f"{int((guid['revision_kind'] == 'cut').sum())} of them cuts"),
+        title=_guidance_title(guid),
         source=source_line([*guid["source"], *guid["actual_source"].dropna()], c["registry"]),
         formats={"Low": lambda v: fmt.num(v, 0), "High": lambda v: fmt.num(v, 0),
                  "Change in midpoint": lambda v: fmt.num(v, 0), "Outcome": fmt.num},
         notes="USD millions. One row per guidance date; a guidance figure is shown only from the day it was given.")
+
+
+def _guidance_title(guid) -> str:
+    """'11 revenue guidance ranges for 7 periods, 1 of them a cut' (none / n of them cuts)."""
+    n, cuts = len(guid), int((guid["revision_kind"] == "cut").sum())
+    tail = ("none of them a cut" if cuts == 0 else f"{'it' if n == 1 else '1 of them'} a cut" if cuts == 1
+            else f"{cuts} of them cuts")
+    return (f"{n} revenue guidance range{'s' if n != 1 else ''} for {guid['period'].nunique()} "
+            f"period{'s' if guid['period'].nunique() != 1 else ''}, {tail}")
 
 
 def _verdict_notes(c) -> str:
@@ -597,8 +652,12 @@ def _verdict_notes(c) -> str:
         if pd.notna(first["shifted_share_of_revenue"]):
             size = ("a small part" if first["shifted_share_of_revenue"] < B.SHIFT_SMALL else
                     "a material part" if first["shifted_share_of_revenue"] < B.SHIFT_MATERIAL else "a large part")
-            out += (f"In the delay scenario the revenue moved out of {first['quarter']} is {size} "
-                    f"({fmt.pct(first['shifted_share_of_revenue'])}) of one quarter's revenue at the {si['quarter']} rate; ")
+            lrq, lrr = si["last_reported_quarter"], si["last_reported_revenue"]
+            out += (f"In the delay scenario the revenue moved out of {first['quarter']}, the first quarter after the last "
+                    f"reported one, is {size} ({fmt.pct(first['shifted_share_of_revenue'])}) of the revenue reported for "
+                    f"{si['quarter']}, the quarter it is sized on"
+                    + (f" ({fmt.pct(first['revenue_shifted'] / lrr)} of the {fmt.usd_m(lrr)} reported for {lrq}, the "
+                       "latest quarter)" if lrq != si["quarter"] and lrr > 0 else "") + "; ")
         if tot["revenue_shifted"] > 0:
             out += (f"the revenue comes back at the end of the term, but the interest does not: it equals "
                     f"{fmt.pct(tot['interest_during_delay'] / tot['revenue_shifted'])} of the deferred revenue, a cost that "

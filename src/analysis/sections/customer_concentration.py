@@ -22,9 +22,11 @@ from .common import source_line, value_text
 NOTEBOOK = "03_customer_concentration"
 
 
-def build(as_of="latest", scenario_customer="OpenAI", scenario_share_lost=1.0, scenario_mode="loss",
+def build(as_of="latest", scenario_customer=None, scenario_share_lost=1.0, scenario_mode="loss",
           contribution_margin=1.0, scenario_quarter=None, customer_tickers=None) -> Section:
     """Customer concentration as of `as_of`. Scenario parameters are ASSUMPTIONS (see the notebook);
+    `scenario_customer` None = the largest named backlog counterparty of the latest quarter by
+    announced contract value, the measure the verdict names (`concentration.scenario_counterparty`);
     `customer_tickers` maps a customer to the event origin that stands for it ({'Microsoft': 'MSFT'})."""
     customer_tickers = dict(customer_tickers or {"Microsoft": "MSFT"})
     sec = Section(NOTEBOOK, {"as_of": as_of, "scenario_customer": scenario_customer,
@@ -36,7 +38,7 @@ def build(as_of="latest", scenario_customer="OpenAI", scenario_share_lost=1.0, s
     qpanel = quarterly_panel(fund)
     ratios = ratio_table(qpanel)
     bpanel = backlog_panel(fund)
-    c = {"sec": sec, "registry": registry, "customer": scenario_customer, "share_lost": scenario_share_lost,
+    c = {"sec": sec, "registry": registry, "share_lost": scenario_share_lost,
          "mode": scenario_mode, "cm": contribution_margin, "qpanel": qpanel}
     c["shares"] = shares = C.revenue_shares(customers, registry)
     c["hhi"] = hhi = C.hhi_table(customers, registry)
@@ -44,6 +46,9 @@ def build(as_of="latest", scenario_customer="OpenAI", scenario_share_lost=1.0, s
     c["bshares"] = C.backlog_shares(contracts, measure_series(bpanel, "revenue_backlog"))
     c["statements"] = statements = C.backlog_statements(customers)
     c["btop"] = C.backlog_top(c["bshares"], statements)
+    c["pick"] = C.scenario_counterparty(c["btop"], scenario_customer)
+    c["share_unit"] = float(c["btop"]["top_share_unit"].iloc[-1]) if len(c["btop"]) else 0.0
+    c["customer"] = scenario_customer = c["pick"]["customer"]
     c["undated"] = C.undated_contracts(contracts)
     c["events"] = C.shares_at_events(load_events(as_of=as_of), shares, customer_tickers)
     guid = guidance_history(fund, "revenue")
@@ -84,8 +89,9 @@ def _record(c) -> None:
                "effective_n_min": "count"})
     sec.table("backlog_shares", bshares, {"quarter_end": "date", "contracts_usd_m": "usd_m", "n_contracts": "count",
                                           "last_announced": "date", "revenue_backlog": "usd_m", "share": "fraction",
-                                          "rank": "count"})
-    sec.table("backlog_top", btop, {"revenue_backlog": "usd_m", "top_share": "fraction", "named_share": "fraction",
+                                          "rank": "count", "backlog_unit": "usd_m", "share_unit": "fraction"})
+    sec.table("backlog_top", btop, {"revenue_backlog": "usd_m", "backlog_unit": "usd_m", "top_share": "fraction",
+                                    "top_share_unit": "fraction", "named_share_unit": "fraction", "named_share": "fraction",
                                     "company_largest_share": "fraction"})
     sec.table("backlog_statements", c["statements"], {"share": "fraction", "published": "date"})
     sec.table("undated_contracts", c["undated"][["counterparty", "kind", "value_usd_m", "source"]], {"value_usd_m": "usd_m"})
@@ -242,8 +248,13 @@ def _hhi_text(c) -> str:
         t += "it alone places every disclosed period in the 'highly concentrated' band."
     else:
         low = hhi[hhi["hhi_lower"] <= C.HHI_HIGH]
-        t += (f"it alone places {n_high} of {len(hhi)} periods in the 'highly concentrated' band; the others "
-              f"({', '.join(low['period'])}) reach it only on the upper bound or not at all.")
+        upper = low[low["hhi_upper"] > C.HHI_HIGH]
+        never = low[low["hhi_upper"] <= C.HHI_HIGH]
+        parts = ([f"{_and(list(upper['period']))} {'reaches' if len(upper) == 1 else 'reach'} it only on the upper "
+                  "bound"] if len(upper) else []) + (
+                 [f"{_and(list(never['period']))} {'does' if len(never) == 1 else 'do'} not reach it even on the upper "
+                  f"bound ({', '.join(fmt.num(v, 0) for v in never['hhi_upper'])})"] if len(never) else [])
+        t += f"it alone places {n_high} of {len(hhi)} periods in the 'highly concentrated' band; " + "; ".join(parts) + "."
     if len(gap):
         g = gap.loc[gap["hhi_upper_unrestricted"].idxmax()]
         t += (f" In {len(gap)} of {len(hhi)} periods ({', '.join(gap['period'])}) the upper bound rests on the filing "
@@ -253,6 +264,19 @@ def _hhi_text(c) -> str:
     for r in shares[shares["derived"]].itertuples():
         t += f" The {r.period} second customer ({fmt.pct(r.share, 0)}) is derived: {r.reason}."
     return t
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _cite(c, source, published) -> str:
+    """'VN, dated 2026-05-08; the figure public 2025-03-03' when the document is later than the
+    figure it quotes (its own date from the source registry), else '10Q_25Q1, public 2025-05-14'."""
+    dated = c["registry"].set_index("id")["date"].get(source)
+    if dated is not None and pd.notna(dated) and pd.notna(published) and pd.Timestamp(dated) != pd.Timestamp(published):
+        return f"{source}, a document dated {fmt.date(dated)}; the figure public {fmt.date(published)}"
+    return f"{source}, public {fmt.date(published)}"
 
 
 def _events_text(c) -> str:
@@ -266,7 +290,7 @@ def _events_text(c) -> str:
     for r in ev.drop_duplicates(["period", "share", "source"]).itertuples():
         who = cust if r.who == "named" else f"the largest customer ({r.label})"
         late = [e for e in ev.loc[(ev["period"] == r.period) & ~ev["public_at_event"], "event_id"]]
-        parts.append(f"{who} paid {fmt.pct(r.share, 0)} of {r.period} revenue [{r.source}, public {fmt.date(r.published)}"
+        parts.append(f"{who} paid {fmt.pct(r.share, 0)} of {r.period} revenue [{_cite(c, r.source, r.published)}"
                      + (f", after {', '.join(dict.fromkeys(late))}" if late else "") + "]")
     n = len(days)
     most = bool((ev["share"] > 0.5).all())
@@ -278,18 +302,29 @@ def _events_text(c) -> str:
                "how the sector-contagion section should read those days." if most else ""))
 
 
+def _share(row, which: str) -> str:
+    """A backlog share of `backlog_top` ('top' or 'named') in whole percent, 'about' when the backlog
+    it divides by is approximate."""
+    return fmt.about(row[f"{which}_share"], row[f"{which}_share_unit"], "pct", 0)
+
+
 def _backlog_items(c) -> None:
     sec, bshares, btop, statements, undated = (c[k] for k in ("sec", "bshares", "btop", "statements", "undated"))
     if bshares.empty:
         sec.text("backlog_table", "No named contract is dated on or before a quarter with a revenue-backlog figure by the note's date.")
         sec.text("backlog_text", "")
         return
-    piv = bshares.pivot(index="quarter", columns="counterparty", values="share")
+    # a share of an approximate backlog is printed to the precision it carries ('about 34%'), the
+    # backlog itself as 'about 104,000': the 'about' rule of the whole note
+    cells = bshares.assign(text=[fmt.about(v, u, "pct", 1) for v, u in zip(bshares["share"], bshares["share_unit"],
+                                                                             strict=True)])
+    piv = cells.pivot(index="quarter", columns="counterparty", values="text")
     order = list(bshares.groupby("counterparty")["contracts_usd_m"].max().sort_values(ascending=False).index)
-    piv = piv[order].reset_index()
+    piv = piv[order].fillna(fmt.NA).reset_index()
     bt = btop.set_index("quarter")
-    piv["Named total"] = piv["quarter"].map(bt["named_share"])
-    piv["Backlog, USD m"] = piv["quarter"].map(bt["revenue_backlog"])
+    piv["Named total"] = [fmt.about(bt.at[q, "named_share"], bt.at[q, "named_share_unit"], "pct", 1) for q in piv["quarter"]]
+    piv["Backlog, USD m"] = [fmt.about(bt.at[q, "revenue_backlog"], bt.at[q, "backlog_unit"], "num", 0)
+                             for q in piv["quarter"]]
     piv["Company: largest customer"] = [
         (("at most " if b == "upper" else "about ") + fmt.pct(s, 0)) if isinstance(b, str) else ""
         for s, b in zip(piv["quarter"].map(bt["company_largest_share"]), piv["quarter"].map(bt["company_bound"]),
@@ -298,24 +333,24 @@ def _backlog_items(c) -> None:
     und = ", ".join(f"{r.counterparty} {fmt.usd_bn(r.value_usd_m)} [{r.source}]" for r in undated.itertuples())
     sec.exhibit("backlog_table", exhibits.table(
         piv.rename(columns={"quarter": "Quarter"}),
-        title=(f"{lq['top_counterparty']}'s announced contracts equal {fmt.pct(lq['top_share'], 0)} of the {lq['quarter']} "
-               f"revenue backlog; the named counterparties together {fmt.pct(lq['named_share'], 0)}"),
+        title=(f"{lq['top_counterparty']}'s announced contracts equal {_share(lq, 'top')} of the {lq['quarter']} "
+               f"revenue backlog; the named counterparties together {_share(lq, 'named')}"),
         source=_src(c, [*bshares["contract_source"], *bshares["backlog_source"], *btop["company_source"].dropna()]),
-        formats={**{k: (lambda v: fmt.pct(v, 1)) for k in order + ["Named total"]}, "Backlog, USD m": lambda v: fmt.num(v, 0)},
         notes=("Share = counterparty's customer contracts and capacity agreements announced on or before the quarter end "
                "('up to' amounts, cumulative, part possibly already recognised as revenue) / that quarter's revenue backlog "
                "(RPO plus other committed amounts). A contract signed in one quarter but announced after its end counts "
                "from the next quarter. " + (f"Not placed in any quarter (no announcement date): {und}. " if und else "")
-               + "Company column: management's own statement for that quarter.")))
+               + "Company column: management's own statement for that quarter. 'about': the backlog is given "
+               "approximately, and so is a share of it.")))
     first, last = btop.iloc[0], btop.iloc[-1]
     t = (f"Measured by announced contract values, the largest counterparty's share of the revenue backlog went from "
-         f"{fmt.pct(first['top_share'], 0)} ({first['top_counterparty']}, {first['quarter']}) to "
-         f"{fmt.pct(last['top_share'], 0)} ({last['top_counterparty']}, {last['quarter']}).")
+         f"{_share(first, 'top')} ({first['top_counterparty']}, {first['quarter']}) to "
+         f"{_share(last, 'top')} ({last['top_counterparty']}, {last['quarter']}).")
     for r in btop[btop["company_largest_share"].notna()].itertuples():
         above = r.company_bound == "upper" and r.top_share > r.company_largest_share
         t += (f" For {r.quarter} the company said its largest customer was "
               f"{'at most' if r.company_bound == 'upper' else 'about'} {fmt.pct(r.company_largest_share, 0)} of the backlog "
-              f"[{r.company_source}]; the contract arithmetic gives {fmt.pct(r.top_share, 0)} for {r.top_counterparty}"
+              f"[{r.company_source}]; the contract arithmetic gives {_share(r._asdict(), 'top')} for {r.top_counterparty}"
               + (", above the company's ceiling: the 'up to' values and revenue already recognised overstate what remains."
                  if above else "."))
     for r in statements[~statements["subject"].str.lower().str.startswith("largest customer")].itertuples():
@@ -328,7 +363,8 @@ def _backlog_items(c) -> None:
 def _scenario_items(c) -> None:
     sec, scen = c["sec"], c["scen"]
     if scen.reason:
-        sec.text("scenario_text", f"The exposure scenario for {c['customer']} cannot be computed: {scen.reason}.")
+        sec.text("scenario_text", f"The exposure scenario for {c['customer'] or 'a named counterparty'} cannot be "
+                                  f"computed: {scen.reason}.")
         sec.text("scenario_inputs", "")
         sec.text("scenario_table", "")
         return
@@ -358,7 +394,10 @@ def _scenario_items(c) -> None:
                      f"{fmt.usd_bn(a['ntm_revenue_at_risk'])} of next-twelve-month revenue is at risk, "
                      f"{fmt.ratio(a['revenue_at_risk_to_interest'], 1)} a year's interest"),
         source=_src(c, [si["sources"]]),
-        notes=(f"Scenario at {si['quarter']}, mode '{c['mode']}'. Remaining value = contract value less revenue recognised "
+        notes=(f"Scenario at {si['quarter']}: the value "
+               + ("is lost and leaves the backlog. " if c["mode"] == "loss" else
+                  "is deferred beyond the next twelve months and stays in the backlog. ")
+               + "Remaining value = contract value less revenue recognised "
                "from the customer to date, which no disclosure gives: the two columns bound it (lower bound 0; upper bound "
                "from the revenue-share disclosures, see the inputs). Next-12-month revenue from the backlog is the revenue "
                "the guidance in force implies, and the customer's value is assumed to convert at the company-wide pace; "
@@ -387,6 +426,20 @@ def _ntm_words(ntm) -> str:
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
+def _pick_text(c) -> str:
+    """Why the scenario removes this counterparty: the verdict's measure, or a parameter."""
+    p = c["pick"]
+    share = f"{fmt.about(p['largest_share'], c['share_unit'], 'pct', 0)} of the {p['quarter']} revenue backlog"
+    if p["rule"] == "largest":
+        return (f"The scenario removes {p['customer']}, the largest named counterparty by announced contract value, "
+                f"the measure of the verdict below ({share}).")
+    if p["customer"] == p["largest"]:
+        return (f"The scenario removes {p['customer']}, set by a parameter of this note; it is also the largest named "
+                f"counterparty by announced contract value ({share}).")
+    return (f"The scenario removes {p['customer']}, set by a parameter of this note; by announced contract value, the "
+            f"measure of the verdict below, the largest named counterparty is {p['largest']} ({share}).")
+
+
 def _scenario_text(c) -> str:
     scen, gm, scen_gm = c["scen"], c["gm"], c["scen_gm"]
     si = scen.inputs
@@ -395,7 +448,8 @@ def _scenario_text(c) -> str:
     x = a[k0]
     rev_q = float(c["qpanel"].values.at[si["coverage_quarter"], "revenue"])
     ntm, rec = si["ntm"], si["recognised"]
-    t = f"The scenario takes {c['customer']}'s announced contracts at {si['quarter']}, {fmt.usd_bn(si['exposure_usd_m'])} ('up to' amounts)"
+    t = _pick_text(c) + (f" It takes {c['customer']}'s announced contracts at {si['quarter']}, "
+                         f"{fmt.usd_bn(si['exposure_usd_m'])} ('up to' amounts)")
     if rec is not None:
         t += (f"; the revenue already recognised from them is not disclosed, but the revenue-share disclosures bound it at "
               f"no more than {fmt.usd_bn(rec['high'])}, so the remaining value lies between "
@@ -409,10 +463,12 @@ def _scenario_text(c) -> str:
         even = si["even_spread_share"] * x["backlog_before"]
         t += (f"Next-twelve-month revenue is taken from the guidance in force: {fmt.usd_bn(ntm['value'])}, with "
               f"{_ntm_words(ntm)}; that is {fmt.ratio(ntm['value'] / (4 * rev_q), 1)} the annualised "
-              f"{si['coverage_quarter']} revenue. "
-              f"Spreading the disclosed 24-month share of the backlog evenly would give {fmt.usd_bn(even)}, "
-              + ("more than the guidance allows: deliveries ramp up, so the early months carry less than an even share. "
-                 if even > ntm["value"] else "no more than the guidance. "))
+              f"{si['coverage_quarter']} revenue. ")
+        # an even spread of the 24-month share is a comparison only for a split of the same quarter's balance
+        if si["timing_quarter"] == si["quarter"]:
+            t += (f"Spreading the disclosed 24-month share of the backlog evenly would give {fmt.usd_bn(even)}, "
+                  + ("more than the guidance allows: deliveries ramp up, so the early months carry less than an even "
+                     "share. " if even > ntm["value"] else "no more than the guidance. "))
     else:
         t += (f"No guidance covers the next quarters ({ntm.get('reason')}); the 24-month share is spread evenly, which "
               "overstates the first year if deliveries ramp up. ")
