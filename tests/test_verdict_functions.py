@@ -127,6 +127,19 @@ def test_depreciation_without_history_compares_with_the_next_shorter_tested_life
     assert v.evidence["compare_life"] == 5 and "until" not in v.sentence
 
 
+@pytest.mark.parametrize("m6, m5, answer", [(0.038, -0.054, "rests on the life"), (0.15, 0.06, "partly"),
+                                             (-0.02, -0.13, "loss at either life")])
+def test_depreciation_with_an_assumed_life_says_so(m6, m5, answer, check_headline):
+    # no dated statement of the life in the data (the 2025-11-10 note): the six years are a parameter, so the
+    # verdict is conditional on them and never states as fact that the margin rests on "the six-year GPU life"
+    sw = _sens({"2025Q3": {6: m6, 5: m5, 4: m5 - 0.1}}, {"2025Q3": 5.5})
+    v = U.depreciation_verdict(sw, 6, None, life_assumed=True)
+    assert v.answer == f"{answer}, if six years" and v.conclusive == (answer != "not measurable")
+    check_headline(v, "at six years (assumed: no dated statement in the data)", "at five years (2025Q3)")
+    assert v.sentence.startswith("If the reported life is six years (assumed: no dated statement in the data), ")
+    assert "the six-year GPU life" not in v.sentence and v.evidence["life_assumed"]
+
+
 def test_life_change_from_the_data():
     # data/fundamentals.csv: 5 years for FY2022, 6 from FY2023 (10-K quotes via PHYS and RR)
     ch = U.life_change(U.useful_life_history(load_fundamentals()))

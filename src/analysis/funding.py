@@ -309,8 +309,9 @@ def new_facilities(facilities: pd.DataFrame, window_days: int = 365, include_con
     ended on that date); a facility a periodic filing describes at its balance-sheet date has no
     issue date in the data and is not new debt. Convertibles are left out unless asked: their cash
     coupon (1.75%) is not their cost (the conversion option is part of the price). Columns: those
-    of `facilities`, `date_kind`, and `raised` (the issue date as text: the earliest event date of
-    the facility in the window, else 'in <quarter>')."""
+    of `facilities` (`source`: every source of the facility's rows in the window), `date_kind`, and
+    `raised` (the issue date as text: the earliest event date of the facility in the window, else
+    'in <quarter>')."""
     new = facilities[facilities["measure"].isin(NEW_FACILITY_MEASURES)]
     if not include_convertibles:
         new = new[~new["facility"].isin(CONVERTIBLES)]
@@ -323,9 +324,11 @@ def new_facilities(facilities: pd.DataFrame, window_days: int = 365, include_con
     end = new["as_of"].max()
     new = new[new["as_of"] >= end - pd.Timedelta(days=window_days)]
     events = new[new["date_kind"] == "event"].groupby("facility")["as_of"].min()
+    srcs = new.sort_values("as_of").groupby("facility")["source"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     new = new.assign(_has_rate=new["rate_pct"].notna()).sort_values(["facility", "_has_rate", "as_of"])
     out = new.groupby("facility", sort=False).tail(1).drop(columns="_has_rate").sort_values("as_of")
-    out = out.assign(raised=[pd.Timestamp(events[f]).date().isoformat() if f in events.index
+    out = out.assign(source=out["facility"].map(srcs),
+                     raised=[pd.Timestamp(events[f]).date().isoformat() if f in events.index
                              else f"in {_quarter_label(d)}" for f, d in zip(out["facility"], out["as_of"], strict=True)])
     return out.reset_index(drop=True)
 
@@ -685,7 +688,7 @@ def returns_on_capital_verdict(roic: pd.DataFrame, rates: pd.Series, basis_order
     later = sorted({x for x, _ in full.index if x > q})
     lo, hi = max(lives), min(lives)
     head = (f"in {q}, annualised return on {basis_text} {fmt.pct(g[lo], 1)} at {int(lo)} years, {fmt.pct(g[hi], 1)} at "
-            f"{int(hi)}, against the {fmt.pct(cost_of_debt, 1)} effective rate")
+            f"{int(hi)}, against that quarter's {fmt.pct(cost_of_debt, 1)} effective rate")
     return Verdict("returns_on_capital", answer,
                    f"In {q}, the latest quarter with PP&E in the data" + (" that also has an effective rate" if later else "")
                    + f", annualised operating income over {basis_text}{why} was {parts}: {what} "

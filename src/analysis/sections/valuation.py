@@ -67,7 +67,7 @@ def _ge(text: str, bound: str) -> str:
 
 #: an operating margin cannot exceed this: revenue less all costs is at most revenue
 MAX_MARGIN = 1.0
-UNATTAINABLE = "above 100%: unattainable"
+UNATTAINABLE = "unattainable"
 
 
 def _margin_cell(x, unit, bound) -> str:
@@ -469,5 +469,6 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
                    "flow = operating income after tax. All of these, the discount rates and the conversion years are "
                    "ASSUMPTIONS (parameters), not data. New bookings beyond the backlog are ignored (raises the margin "
                    "needed); the capex still to be spent on the backlog is ignored (lowers it)."
-                   + (f" {len(over)} of {len(grid)} cells need a margin above 100%, which no business earns: on "
-                      "those inputs no attainable margin justifies the price." if len(over) else ""))))
+                   + (f" {len(over)} of {len(grid)} cells {'needs' if len(over) == 1 else 'need'} a margin above 100% "
+                      "(marked unattainable): no business earns more than its revenue, so on those inputs no attainable "
+                      "margin justifies the price." if len(over) else ""))))
