@@ -259,7 +259,7 @@ def test_roic_verdict_real(panel):
     assert v.evidence["roic_6y"] == pytest.approx(4 * 51.850 / 20659.181, rel=1e-9)
     assert v.evidence["cost_of_debt"] == rates["2025Q3"]
     assert v.headline.startswith("in 2025Q3, annualised return on closing net PP&E 1.0% at 6 years, -5.1% at 4, ")
-    assert v.headline.endswith(f"against the {100 * rates['2025Q3']:.1f}% effective rate")
+    assert v.headline.endswith(f"against that quarter's {100 * rates['2025Q3']:.1f}% effective rate")
     # as of 2025-11-10 the same quarter and basis (the Q3-25 release gave PP&E), with that note's own rate
     p = F.quarterly_panel(load_fundamentals("2025-11-10"), "2024Q1", metrics=tuple(dict.fromkeys(F.PANEL_METRICS + FN.ROIC_METRICS)))
     v = FN.returns_on_capital_verdict(FN.returns_on_capital(p, (6, 5, 4), computing_share_of_da=1.0),
@@ -273,7 +273,7 @@ def test_roic_verdict_constructed(check_headline):
     rate = lambda x: pd.Series({"Q": x})  # noqa: E731
     v = FN.returns_on_capital_verdict(roic, rate(0.10))
     assert v.answer == "above only at the reported life"
-    check_headline(v, "in Q, annualised return on average net PP&E 12.0% at 6 years, 3.0% at 4, against the 10.0% "
+    check_headline(v, "in Q, annualised return on average net PP&E 12.0% at 6 years, 3.0% at 4, against that quarter's 10.0% "
                       "effective rate")
     assert FN.returns_on_capital_verdict(roic, rate(0.02)).answer == "above cost of debt"
     assert FN.returns_on_capital_verdict(roic, rate(0.20)).answer == "below cost of debt"
