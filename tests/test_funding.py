@@ -106,12 +106,14 @@ def test_funding_verdict_leads_with_the_newest_gap_real(fund, check_headline):
     assert latest["period"] == "2026H1" and latest["funding_gap"] == pytest.approx(14117 - 3660)
     assert context["period"] == "2025-9M"
     v = FN.funding_gap_verdict(latest, context)
-    assert v.answer == "debt, last known" and v.conclusive and v.period == "2026H1; financing 2025-9M"
+    # the answer is for the period the data support, and names it; the newest gap's financing is said to be unknown
+    assert v.answer == "debt, in 2025-9M" and v.conclusive and v.period == "2026H1; financing 2025-9M"
     assert v.sentence.startswith("In 2026H1 cash capex of $14.1bn exceeded operating cash flow of $3.7bn by $10.5bn; "
                                  "how it was financed is not in the data")
     assert "In 2025-9M, the latest period whose debt flows are in the data" in v.sentence and "96%" in v.sentence
-    check_headline(v, "2026H1 gap $10.5bn (capex $14.1bn, operating cash flow $3.7bn), financing not in the data",
-                   "net new debt covered 96% in 2025-9M")
+    check_headline(v, "net new debt covered 96% of the $4.8bn gap",
+                   "2026H1 gap $10.5bn (capex $14.1bn, operating cash flow $3.7bn), financing unknown")
+    assert v.lead.startswith("Debt, in 2025-9M: net new debt covered 96%")
     assert v.evidence["context_period"] == "2025-9M" and v.evidence["funding_gap"] == pytest.approx(10457)
     # as of 2025-11-10 the newest gap is the nine months, whose financing is known: no context
     latest, context = FN.latest_gap_financing(load_fundamentals("2025-11-10"), ["2025Q3", "2025-9M"])
@@ -134,10 +136,10 @@ def test_funding_verdict_constructed(check_headline):
                "debt_share_of_gap": float("nan"), "equity_share_of_gap": float("nan"), "reason": "no flows"}
     ctx = {**base, "net_debt_raised": 80.0, "debt_share_of_gap": 0.8}
     v = FN.funding_gap_verdict(unknown, ctx)
-    assert v.answer == "debt, last known" and v.period == "Q; financing P"
-    check_headline(v, "Q gap $0.1bn", "financing not in the data", "net new debt covered 80% in P")
+    assert v.answer == "debt, in P" and v.period == "Q; financing P"
+    check_headline(v, "Q gap $0.1bn", "financing unknown", "net new debt covered 80% of the $0.1bn gap")
     mixed = FN.funding_gap_verdict(unknown, {**ctx, "debt_share_of_gap": 0.3, "equity_share_of_gap": 0.1})
-    assert mixed.answer == "mixed, last known" and not mixed.conclusive
+    assert mixed.answer == "mixed, in P" and not mixed.conclusive
     # no older period to fall back on: insufficient data, and the headline still states the gap
     none = FN.funding_gap_verdict(unknown)
     assert none.answer == "insufficient data"
@@ -190,6 +192,21 @@ def test_marginal_cost_real_by_hand():
     assert "convertible_notes_2031" in set(tab2["facility"]) and m2["value"] < m["value"]
 
 
+def test_new_debt_leaves_out_facilities_dated_only_by_a_balance_sheet():
+    # as of 2025-11-10: the Q1-25 10-Q (published 2025-05-14) describes DDTL 1.0 (July 2023), DDTL 2.0 (May 2024)
+    # and the revolver at its 2025-03-31 balance sheet: no issue date, not new debt. New: the 2031 notes (8-K,
+    # 2025-07-25), DDTL 2.1 (8-K of 2025-09-29; its rate from the Q3-25 release) and DDTL 3.0 (the Q3-25 release
+    # says only that it closed in the quarter)
+    fac = load_debt_facilities("2025-11-10")
+    kinds = {(r["facility"], r["source"]): FN.date_kind(r) for _, r in fac[fac["measure"] == "commitment"].iterrows()}
+    assert kinds[("ddtl_1_0", "10Q_25Q1")] == "balance sheet" and kinds[("ddtl_2_1", "8K_DDTL21")] == "event"
+    assert kinds[("ddtl_3_0", "PR_25Q3")] == "quarter"
+    m, tab = FN.marginal_cost_of_debt(fac, sofr_pct=4.0)
+    assert list(tab["facility"]) == ["senior_notes_2031", "ddtl_2_1", "ddtl_3_0"]
+    assert list(tab["raised"]) == ["2025-07-25", "2025-09-29", "in 2025Q3"]
+    assert m["window"] == "2025-07-25 to 2025-09-30"
+
+
 def test_marginal_cost_needs_a_stated_sofr():
     with pytest.raises(ValueError):
         FN.marginal_cost_of_debt(load_debt_facilities(), sofr_pct=None)
@@ -232,25 +249,41 @@ def test_roic_verdict_real(panel):
     from analysis import unit_economics as U
 
     r = FN.returns_on_capital(panel, (6, 5, 4), computing_share_of_da=1.0)
-    rate = U.ratio_table(panel).loc["2025Q1", "effective_interest_rate"]
-    v = FN.returns_on_capital_verdict(r, rate, "2025Q1")
-    assert v.answer == "below cost of debt" and v.period == "2025Q1"
-    # 4 x -27.470 / 13,062.883 = -0.84%; at 4 years 4 x -249.2185 / 13,062.883 = -7.63%
-    assert v.headline.startswith("annualised return on average net PP&E -0.8% at 6 years, -7.6% at 4, against the ")
-    assert v.headline.endswith(" effective rate (2025Q1)")
+    rates = U.ratio_table(panel)["effective_interest_rate"]
+    v = FN.returns_on_capital_verdict(r, rates)
+    # the latest quarter with returns and a rate is 2025Q3 (PP&E at 2025-09-30 but not at 2025-06-30: the closing
+    # balance), not 2025Q1 (the latest with an average): 4 x 51.850 / 20,659.181 = 1.00%; at 4 years
+    # 4 x (51.850 - 630.5 x 0.5) / 20,659.181 = -5.1%; against the rate of the same quarter
+    assert v.answer == "below cost of debt" and v.period == "2025Q3"
+    assert v.evidence["capital_basis"] == "closing_net_ppe"
+    assert v.evidence["roic_6y"] == pytest.approx(4 * 51.850 / 20659.181, rel=1e-9)
+    assert v.evidence["cost_of_debt"] == rates["2025Q3"]
+    assert v.headline.startswith("in 2025Q3, annualised return on closing net PP&E 1.0% at 6 years, -5.1% at 4, ")
+    assert v.headline.endswith(f"against that quarter's {100 * rates['2025Q3']:.1f}% effective rate")
+    # as of 2025-11-10 the same quarter and basis (the Q3-25 release gave PP&E), with that note's own rate
+    p = F.quarterly_panel(load_fundamentals("2025-11-10"), "2024Q1", metrics=tuple(dict.fromkeys(F.PANEL_METRICS + FN.ROIC_METRICS)))
+    v = FN.returns_on_capital_verdict(FN.returns_on_capital(p, (6, 5, 4), computing_share_of_da=1.0),
+                                      U.ratio_table(p)["effective_interest_rate"])
+    assert v.period == "2025Q3" and v.evidence["capital_basis"] == "closing_net_ppe"
 
 
 def test_roic_verdict_constructed(check_headline):
     roic = pd.DataFrame({"quarter": ["Q"] * 3, "useful_life": [6.0, 5.0, 4.0], "capital_basis": "average_net_ppe",
                          "roic_annualised": [0.12, 0.08, 0.03]})
-    v = FN.returns_on_capital_verdict(roic, 0.10, "Q")
+    rate = lambda x: pd.Series({"Q": x})  # noqa: E731
+    v = FN.returns_on_capital_verdict(roic, rate(0.10))
     assert v.answer == "above only at the reported life"
-    check_headline(v, "12.0% at 6 years, 3.0% at 4, against the 10.0% effective rate (Q)")
-    assert FN.returns_on_capital_verdict(roic, 0.02, "Q").answer == "above cost of debt"
-    assert FN.returns_on_capital_verdict(roic, 0.20, "Q").answer == "below cost of debt"
-    # a rate of another quarter is named as such
-    check_headline(FN.returns_on_capital_verdict(roic, 0.20, "P"), "(Q; rate P)")
-    assert FN.returns_on_capital_verdict(roic, float("nan"), "Q").answer == "insufficient data"
+    check_headline(v, "in Q, annualised return on average net PP&E 12.0% at 6 years, 3.0% at 4, against that quarter's 10.0% "
+                      "effective rate")
+    assert FN.returns_on_capital_verdict(roic, rate(0.02)).answer == "above cost of debt"
+    assert FN.returns_on_capital_verdict(roic, rate(0.20)).answer == "below cost of debt"
+    # only a rate of the same quarter counts: none for Q -> no verdict
+    assert FN.returns_on_capital_verdict(roic, pd.Series({"P": 0.20})).answer == "insufficient data"
+    assert FN.returns_on_capital_verdict(roic, rate(float("nan"))).answer == "insufficient data"
+    # a later quarter on the closing basis only wins over an earlier average, and names its basis
+    later = pd.concat([roic, roic.assign(quarter="R", capital_basis="closing_net_ppe")])
+    v = FN.returns_on_capital_verdict(later, pd.Series({"Q": 0.10, "R": 0.10}))
+    assert v.period == "R" and "closing net PP&E" in v.headline and "no opening balance" in v.sentence
 
 
 # --------------------------------------------------------------------------- liquidity and dilution
@@ -265,10 +298,36 @@ def test_liquidity_fy2025(fund):
     assert math.isnan(cash["value"]) and "not in the data at 2025-12-31" in cash["note"]
 
 
+def test_liquidity_mid_year_range_and_half_year_gap():
+    # as of 2025-11-10 the latest schedule is at 2025-06-30 (R41): the next four quarters fall due between the rest
+    # of 2025 (986.052) and that plus 2026 (986.052 + 4,218.457): bounds, shown as such, with their confidence
+    f = load_fundamentals("2025-11-10")
+    p = F.quarterly_panel(f, "2024Q1", metrics=("operating_cash_flow", "capex_cash"))
+    gap = FN.funding_gap(p)
+    # 2025H1 is not reported; its quarters are: 2025Q1 (10-Q: 1,407.359 - 61.218) + 2025Q2 (derived 9M - Q1 - Q3)
+    h1 = FN.gap_from_quarters(gap, "2025H1")
+    g = gap.set_index("quarter")["funding_gap"]
+    assert h1["funding_gap"] == pytest.approx(g["2025Q1"] + g["2025Q2"], rel=1e-12) and h1["derived"]
+    assert h1["parts"] == "2025Q1 + 2025Q2*"
+    assert math.isnan(FN.gap_from_quarters(gap, "FY2024")["funding_gap"])  # 2024Q4 not in the data: not summed
+    liq = FN.liquidity(f, FN.debt_maturities(load_debt_maturities("2025-11-10")), h1, "2025-06-30").set_index("item")
+    due = liq.loc["principal due in the next four quarters"]
+    assert math.isnan(due["value"]) and (due["low"], due["high"]) == (pytest.approx(986.052), pytest.approx(5204.509))
+    assert "at least the rest of 2025, at most the rest of 2025 plus all of 2026" in due["note"]
+    assert "(low)" not in due["note"] and "(high)" not in due["note"]
+    row = liq.loc["funding gap, 2025H1"]
+    assert row["value"] == pytest.approx(h1["funding_gap"]) and "2025Q1 + 2025Q2* (derived)" in row["note"]
+    assert "part-year" in row["note"]
+    # a missing figure has no confidence
+    assert pd.isna(liq.loc["undrawn facilities", "confidence"]) and math.isnan(liq.loc["undrawn facilities", "value"])
+
+
 def test_share_counts_and_convertible_shares(fund):
     s = FN.share_counts(fund).set_index("date")
-    # Q1-25 10-Q cover (2025-05-07): 361,875,093 A + 118,102,040 B + 0 C
-    assert s.loc[pd.Timestamp("2025-03-31"), "total"] == 361875093 + 118102040
+    # Q1-25 10-Q cover: 361,875,093 A + 118,102,040 B + 0 C "as of 2025-05-07", dated at that count date (not at the
+    # 2025-03-31 balance sheet of the quarter the 10-Q covers, which is kept beside it)
+    assert s.loc[pd.Timestamp("2025-05-07"), "total"] == 361875093 + 118102040
+    assert s.loc[pd.Timestamp("2025-05-07"), "period_end"] == pd.Timestamp("2025-03-31")
     assert math.isnan(s.loc[pd.Timestamp("2025-12-31"), "total"])  # no Class C count at FY2025
     # $2,250m / $107.80 = 20,871,985.2 shares
     assert FN.convertible_shares(2250.0, 107.80) == pytest.approx(2250e6 / 107.80, rel=1e-12)

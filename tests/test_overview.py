@@ -53,6 +53,18 @@ def test_overview_key_data_matches_raw_prices(overview_as_of_2025_11_10):
     win = [r for r in bars if date.fromisoformat(r["date"]) > start]
     assert v["high_52w"] == pytest.approx(max(float(r["high"]) for r in win))
     assert v["low_52w"] == pytest.approx(min(float(r["low"]) for r in win))
+    # the 365-day window starts before the first trading day: the high and low are since the IPO, and say so
+    assert date.fromisoformat(first_d) > start
+    assert res["values"]["high_52w"]["label"] == "since-IPO intraday high"
+    assert res["values"]["low_52w"]["label"] == "since-IPO intraday low"
+
+
+def test_key_data_window_since_first_only_when_cut_by_the_ipo():
+    from analysis.data import load_prices
+    from analysis.overview import key_data
+
+    assert key_data(load_prices(["CRWV"], as_of="2025-11-10"), "CRWV")["window_since_first"]
+    assert not key_data(load_prices(["CRWV"], as_of="2026-05-01"), "CRWV")["window_since_first"]
 
 
 def test_overview_total_returns_and_params(overview_as_of_2025_11_10):

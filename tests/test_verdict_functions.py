@@ -43,11 +43,13 @@ def test_luria_answer_follows_margin_over_rate(margin, rate, answer, check_headl
                             "interest_coverage": 0.2, "ebitda_interest_coverage": 2.5}})
     v = U.luria_verdict(r)
     assert v.answer == answer and v.period == "2025Q3" and v.key == "margin_vs_cost_of_debt"
-    assert "2025Q3" in v.sentence and "2.5x" in v.sentence and f"{100 * rate:.1f}%" in v.sentence
-    check_headline(v, f"operating margin {100 * margin:.1f}%", f"the {100 * rate:.1f}% effective rate", "(2025Q3)",
-                   "covered net interest 2.5x",
-                   {"holds": "below half the rate", "holds in part": "below the rate, not below half",
-                    "does not hold": "above the rate"}[answer])
+    assert "2025Q3" in v.sentence and "2.50x" in v.sentence and f"{100 * rate:.1f}%" in v.sentence
+    # the headline opens with its quarter, so every figure in it (coverage included) carries it
+    h = check_headline(v, f"operating margin {100 * margin:.1f}%", f"the {100 * rate:.1f}% effective rate",
+                       "covered interest 2.50x",
+                       {"holds": "below half", "holds in part": "below the rate, not below half",
+                        "does not hold": "above the rate"}[answer])
+    assert h.startswith("in 2025Q3 ")
 
 
 def test_luria_uses_the_latest_quarter_with_both_and_says_so():
@@ -58,9 +60,24 @@ def test_luria_uses_the_latest_quarter_with_both_and_says_so():
                  "2026Q1": {"operating_margin": 0.20}})
     v = U.luria_verdict(r)
     assert v.period == "2025Q4" and "latest quarter with debt at both quarter ends" in v.sentence
-    assert "(2025Q4)" in v.headline and "2026Q1" not in v.headline
+    assert v.headline.startswith("in 2025Q4 (latest quarter with a rate) ") and "2026Q1" not in v.headline
     assert v.evidence["quarters_below"] == 1 and v.evidence["quarters_with_rate"] == 2
     assert "did not cover it at all" in v.sentence  # negative operating coverage
+
+
+def test_luria_names_the_period_of_newer_coverage(check_headline):
+    # 2026Q2 has coverage but no rate (debt not at both ends): the test stays at 2025Q4, whose coverage the
+    # headline gives under that quarter; the sentence adds 2026Q2's coverage with its own period and says why
+    r = _ratios({"2025Q4": {"operating_margin": -0.057, "effective_interest_rate": 0.087, "interest_coverage": -0.23,
+                            "ebitda_interest_coverage": 2.31},
+                 "2026Q2": {"operating_margin": -0.019, "interest_coverage": -0.08, "ebitda_interest_coverage": 2.36}})
+    v = U.luria_verdict(r)
+    h = check_headline(v, "adjusted EBITDA covered interest 2.31x")
+    assert h.startswith("in 2025Q4 (latest quarter with a rate) operating margin -5.7% against the 8.7% effective")
+    assert "2.36x" not in h
+    assert "In 2026Q2, the latest quarter reported, adjusted EBITDA covered net interest 2.36x; it has no effective " \
+           "rate" in v.sentence
+    assert v.evidence["newer_coverage_quarter"] == "2026Q2"
 
 
 def test_luria_not_measurable_without_a_rate(check_headline):
@@ -108,6 +125,19 @@ def test_depreciation_without_history_compares_with_the_next_shorter_tested_life
     sw = _sens({"2025Q3": {6: 0.04, 5: -0.05, 4: -0.2}}, {"2025Q3": 5.5})
     v = U.depreciation_verdict(sw, 6, None)
     assert v.evidence["compare_life"] == 5 and "until" not in v.sentence
+
+
+@pytest.mark.parametrize("m6, m5, answer", [(0.038, -0.054, "rests on the life"), (0.15, 0.06, "partly"),
+                                             (-0.02, -0.13, "loss at either life")])
+def test_depreciation_with_an_assumed_life_says_so(m6, m5, answer, check_headline):
+    # no dated statement of the life in the data (the 2025-11-10 note): the six years are a parameter, so the
+    # verdict is conditional on them and never states as fact that the margin rests on "the six-year GPU life"
+    sw = _sens({"2025Q3": {6: m6, 5: m5, 4: m5 - 0.1}}, {"2025Q3": 5.5})
+    v = U.depreciation_verdict(sw, 6, None, life_assumed=True)
+    assert v.answer == f"{answer}, if six years" and v.conclusive == (answer != "not measurable")
+    check_headline(v, "at six years (assumed: no dated statement in the data)", "at five years (2025Q3)")
+    assert v.sentence.startswith("If the reported life is six years (assumed: no dated statement in the data), ")
+    assert "the six-year GPU life" not in v.sentence and v.evidence["life_assumed"]
 
 
 def test_life_change_from_the_data():

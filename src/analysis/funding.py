@@ -117,6 +117,28 @@ def period_funding_gap(fund: pd.DataFrame, periods) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["period", *GAP_COLUMNS[1:]])
 
 
+def gap_from_quarters(gap: pd.DataFrame, period: str) -> dict:
+    """The funding gap of a reported period (e.g. '2025H1') summed from the quarters of `gap` (a
+    `funding_gap` table) that make it up, when every one of them has both figures; marked derived
+    (a sum of quarters, some themselves derived by subtraction: `parts` says which). Never
+    interpolated: a missing quarter gives NaN and the reason. Returns a `period_funding_gap`-like
+    dict with `parts` (e.g. '2025Q1 + 2025Q2*')."""
+    start, end = period_bounds(period)
+    qs = [q for q in pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="Q").strftime("%YQ%q")]
+    sub = gap.set_index("quarter").reindex(qs)
+    miss = [q for q in qs if _isnan(sub.at[q, "funding_gap"])]
+    parts = " + ".join(q + ("*" if not _isnan(sub.at[q, "funding_gap"]) and bool(sub.at[q, "derived"]) else "")
+                       for q in qs)
+    if miss:
+        return {"period": period, "operating_cash_flow": np.nan, "capex_cash": np.nan, "funding_gap": np.nan,
+                "derived": True, "sources": None, "confidence": None, "parts": parts,
+                "reason": f"funding gap {period}: not reported, and {', '.join(miss)} not in the data to sum"}
+    return {"period": period, "operating_cash_flow": float(sub["operating_cash_flow"].sum()),
+            "capex_cash": float(sub["capex_cash"].sum()), "funding_gap": float(sub["funding_gap"].sum()),
+            "derived": True, "sources": _ids(*sub["sources"]), "confidence": _min_conf(sub["confidence"]),
+            "parts": parts, "reason": None}
+
+
 FINANCING_METRICS = ("proceeds_from_debt", "repayments_of_debt", "ipo_net_proceeds",
                      "ipo_overallotment_net_proceeds")
 
@@ -228,7 +250,8 @@ def maturities_next_four_quarters(schedule: pd.DataFrame) -> dict:
     The debt notes give calendar years. At a year-end date the next four quarters are exactly the
     next calendar year: value = that year's amount (exact). At another date the four quarters span
     the rest of this year and part of the next, which the schedule does not split: the answer is a
-    range, low = rest of this year, high = rest of this year + all of next year, value NaN.
+    range (bounds, not confidence levels): low = rest of this year, high = rest of this year + all of
+    next year, value NaN.
     Returns {as_of, value, low, high, exact, basis, sources, confidence}.
     """
     if schedule.empty:
@@ -245,29 +268,69 @@ def maturities_next_four_quarters(schedule: pd.DataFrame) -> dict:
     rest = amounts.get(f"rest of {d.year}", np.nan)
     high = rest + amounts.get(nxt, np.nan)
     return {"as_of": d, "value": np.nan, "low": rest, "high": high, "exact": False,
-            "basis": f"rest of {d.year} (low) to rest of {d.year} + {nxt} (high); the schedule is by calendar year",
+            "basis": (f"at least the rest of {d.year}, at most the rest of {d.year} plus all of {nxt}: the schedule "
+                      "is by calendar year"),
             "sources": src, "confidence": conf}
 
 
 # --------------------------------------------------------------------------- cost of new debt
-MARGINAL_COLUMNS = ["as_of", "facility", "measure", "amount_usd_m", "rate_kind", "rate_pct", "all_in_rate",
+MARGINAL_COLUMNS = ["as_of", "raised", "facility", "measure", "amount_usd_m", "rate_kind", "rate_pct", "all_in_rate",
                     "source", "confidence", "reason"]
+
+
+#: a row published more than this many days after its date states terms at a period end (a 10-Q,
+#: a results release), not on the day of the event (an 8-K is due within four business days)
+EVENT_REPORT_DAYS = 7
+
+
+def _quarter_label(d) -> str:
+    d = pd.Timestamp(d)
+    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+
+
+def date_kind(row) -> str:
+    """How a debt_facilities row is dated: 'event' (the day of the issue or commitment: the row is
+    not dated at a quarter end, or was published within `EVENT_REPORT_DAYS` of its date),
+    'balance sheet' (a filing's terms at its balance-sheet date: a 10-Q or 10-K describing a
+    facility it may have entered years before), or 'quarter' (a results release or a secondary
+    report stating that the facility was raised in the quarter ended on that date)."""
+    d, pub = pd.Timestamp(row["as_of"]), row.get("published")
+    quarter_end = d.month in (3, 6, 9, 12) and d == d + pd.offsets.MonthEnd(0)
+    if not quarter_end or (not _isnan(pub) and pd.notna(pub)
+                           and (pd.Timestamp(pub) - d).days <= EVENT_REPORT_DAYS):
+        return "event"
+    return "balance sheet" if row["source_kind"] == "filing" else "quarter"
 
 
 def new_facilities(facilities: pd.DataFrame, window_days: int = 365, include_convertibles: bool = False) -> pd.DataFrame:
     """Facilities raised (issued or committed) within `window_days` before the latest such date,
-    one row per facility (the latest row that states a rate, else the latest row). Convertibles
-    are left out unless asked: their cash coupon (1.75%) is not their cost (the conversion option
-    is part of the price)."""
+    one row per facility (the latest row that states a rate, else the latest row). Only rows with a
+    dated issue or commitment count (`date_kind` 'event', or 'quarter': raised within the quarter
+    ended on that date); a facility a periodic filing describes at its balance-sheet date has no
+    issue date in the data and is not new debt. Convertibles are left out unless asked: their cash
+    coupon (1.75%) is not their cost (the conversion option is part of the price). Columns: those
+    of `facilities` (`source`: every source of the facility's rows in the window), `date_kind`, and
+    `raised` (the issue date as text: the earliest event date of the facility in the window, else
+    'in <quarter>')."""
     new = facilities[facilities["measure"].isin(NEW_FACILITY_MEASURES)]
     if not include_convertibles:
         new = new[~new["facility"].isin(CONVERTIBLES)]
     if new.empty:
-        return new
+        return new.assign(date_kind=pd.Series(dtype=object), raised=pd.Series(dtype=object))
+    new = new.assign(date_kind=[date_kind(r) for _, r in new.iterrows()])
+    new = new[new["date_kind"] != "balance sheet"]
+    if new.empty:
+        return new.assign(raised=pd.Series(dtype=object))
     end = new["as_of"].max()
     new = new[new["as_of"] >= end - pd.Timedelta(days=window_days)]
+    events = new[new["date_kind"] == "event"].groupby("facility")["as_of"].min()
+    srcs = new.sort_values("as_of").groupby("facility")["source"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     new = new.assign(_has_rate=new["rate_pct"].notna()).sort_values(["facility", "_has_rate", "as_of"])
-    return new.groupby("facility", sort=False).tail(1).drop(columns="_has_rate").sort_values("as_of").reset_index(drop=True)
+    out = new.groupby("facility", sort=False).tail(1).drop(columns="_has_rate").sort_values("as_of")
+    out = out.assign(source=out["facility"].map(srcs),
+                     raised=[pd.Timestamp(events[f]).date().isoformat() if f in events.index
+                             else f"in {_quarter_label(d)}" for f, d in zip(out["facility"], out["as_of"], strict=True)])
+    return out.reset_index(drop=True)
 
 
 def marginal_cost_of_debt(facilities: pd.DataFrame, *, sofr_pct: float, window_days: int = 365,
@@ -294,7 +357,8 @@ def marginal_cost_of_debt(facilities: pd.DataFrame, *, sofr_pct: float, window_d
             rate = r.rate_pct / 100.0
         else:
             why = f"{r.facility}: no rate in the data"
-        rows.append({"as_of": r.as_of, "facility": r.facility, "measure": r.measure, "amount_usd_m": r.amount_usd_m,
+        rows.append({"as_of": r.as_of, "raised": r.raised, "facility": r.facility, "measure": r.measure,
+                     "amount_usd_m": r.amount_usd_m,
                      "rate_kind": r.rate_kind, "rate_pct": r.rate_pct, "all_in_rate": rate, "source": r.source,
                      "confidence": r.confidence, "reason": why})
     tab = pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
@@ -331,18 +395,22 @@ def liquidity(fund: pd.DataFrame, schedule: pd.DataFrame, gap_last_year: dict, o
     Rows (USD m, each with its date, source and confidence): cash and equivalents; cash including
     restricted cash; undrawn facilities (as the data state them); principal due in the next four
     quarters (`maturities_next_four_quarters` of `schedule`, the schedule at `on`); the funding
-    gap of the year to `on` (`gap_last_year`, a `period_funding_gap` row as a dict) as the need
-    of the next year if it repeats. Then `available` = cash incl. restricted + undrawn,
-    `needs` = maturities + gap, `coverage` = available / needs (ratio). Restricted cash is not
+    gap of the year to `on` (`gap_last_year`, a `period_funding_gap` row or a `gap_from_quarters`
+    dict) as the need of the next year if it repeats. Then `available` = cash incl. restricted +
+    undrawn, `needs` = maturities + gap (only when the gap covers a full year), `coverage` =
+    available / needs (ratio). Maturities known only as a range give `low` and `high` (bounds). Restricted cash is not
     all usable (some secures the DDTL facilities): the row says so. Missing -> NaN, never 0.
     """
     on = pd.Timestamp(on)
     best = F.best_figures(fund)
     rows = []
 
-    def add(item, rec, note=""):
-        rows.append({"item": item, "date": rec.get("date"), "value": rec.get("value"),
-                     "source": rec.get("source") or rec.get("sources"), "confidence": rec.get("confidence"),
+    def add(item, rec, note="", low=np.nan, high=np.nan):
+        v = rec.get("value")
+        known = not _isnan(v) or not _isnan(low)
+        rows.append({"item": item, "date": rec.get("date"), "value": v, "low": low, "high": high,
+                     "source": rec.get("source") or rec.get("sources"),
+                     "confidence": rec.get("confidence") if known else None,  # no confidence for a missing value
                      "note": note or rec.get("reason")})
 
     add("cash and cash equivalents", latest_figure(fund, "cash_and_equivalents", on, best))
@@ -352,16 +420,23 @@ def liquidity(fund: pd.DataFrame, schedule: pd.DataFrame, gap_last_year: dict, o
     add("undrawn facilities", und)
     nxt = maturities_next_four_quarters(schedule)
     add("principal due in the next four quarters", {"date": nxt["as_of"], "value": nxt["value"], "sources": nxt["sources"],
-                                                    "confidence": nxt["confidence"]}, nxt["basis"])
-    add("funding gap" + (f", {gap_last_year['period']}" if gap_last_year.get("period") else ""),
-        {"date": on, "value": gap_last_year.get("funding_gap"),
-                                                        "sources": gap_last_year.get("sources"),
-                                                        "confidence": gap_last_year.get("confidence")},
-        "cash capex less operating cash flow; the next year's need if it repeats")
+                                                    "confidence": nxt["confidence"]}, nxt["basis"],
+        low=np.nan if nxt["exact"] else nxt["low"], high=np.nan if nxt["exact"] else nxt["high"])
+    p = gap_last_year.get("period")
+    start, end = period_bounds(p) if p else (None, None)
+    full_year = p is not None and (end - start).days >= 360
+    g = gap_last_year.get("funding_gap", np.nan)
+    how = ("cash capex less operating cash flow"
+           + (f", summed from {gap_last_year['parts']} (derived)" if gap_last_year.get("parts") else ""))
+    add("funding gap" + (f", {p}" if p else ""),
+        {"date": on, "value": g, "sources": gap_last_year.get("sources"), "confidence": gap_last_year.get("confidence"),
+         "reason": gap_last_year.get("reason")},
+        (f"{how}; the next year's need if it repeats" if full_year else
+         f"{how}; a part-year, so not a year's need and left out of the coverage" if not _isnan(g) else
+         gap_last_year.get("reason") or f"{how}: not in the data"))
     avail = cr["value"] + und["value"] if not (_isnan(cr["value"]) or _isnan(und["value"])) else np.nan
-    needs = (nxt["value"] + gap_last_year.get("funding_gap", np.nan)
-             if not (_isnan(nxt["value"]) or _isnan(gap_last_year.get("funding_gap"))) else np.nan)
-    df = pd.DataFrame(rows, columns=["item", "date", "value", "source", "confidence", "note"])
+    needs = (nxt["value"] + g if full_year and not (_isnan(nxt["value"]) or _isnan(g)) else np.nan)
+    df = pd.DataFrame(rows, columns=["item", "date", "value", "low", "high", "source", "confidence", "note"])
     summary = {"available": avail, "needs": needs,
                "coverage": avail / needs if not (_isnan(avail) or _isnan(needs)) and needs > 0 else np.nan}
     df.attrs.update(summary)
@@ -420,22 +495,31 @@ def returns_on_capital(panel: F.Panel, useful_lives=(6, 5, 4), *, computing_shar
 
 # --------------------------------------------------------------------------- dilution
 def share_counts(fund: pd.DataFrame) -> pd.DataFrame:
-    """Shares outstanding by class at each date the data hold (cover-page counts, with their
-    as-of date in `note`; balance-sheet counts are separate metrics and not mixed in).
-    Columns: date (period end of the row), class_a, class_b, class_c, total (NaN unless all three
-    classes are given at that date), sources, confidence, note."""
+    """Shares outstanding by class at each date the data hold (cover-page counts; balance-sheet
+    counts are separate metrics and not mixed in). A cover page counts the shares at its own
+    "as of" date (in the row's note, e.g. 2025-05-07 for the 10-Q of the quarter ended
+    2025-03-31), not at the balance-sheet date: `date` is that count date (the period end when the
+    note gives none), `period_end` the balance-sheet date of the filing's period.
+    Columns: date, period_end, class_a, class_b, class_c, total (NaN unless all three classes are
+    given at that date), sources, confidence, note."""
+    from .valuation_inputs import _AS_OF_RE
+
     sub = fund[fund["metric"].isin(SHARE_METRICS)]
     rows = []
     for end, g in sub.groupby("period_end"):
         best = {m: F._rank_frame(g[g["metric"] == m]).iloc[0] for m in SHARE_METRICS if (g["metric"] == m).any()}
         vals = {m: float(best[m]["value"]) if m in best else np.nan for m in SHARE_METRICS}
-        rows.append({"date": end, "class_a": vals[SHARE_METRICS[0]], "class_b": vals[SHARE_METRICS[1]],
+        dates = {pd.Timestamp(x.group(1)) for b in best.values()
+                 if isinstance(b["note"], str) and (x := _AS_OF_RE.search(b["note"]))}
+        rows.append({"date": dates.pop() if len(dates) == 1 else end, "period_end": end,
+                     "class_a": vals[SHARE_METRICS[0]], "class_b": vals[SHARE_METRICS[1]],
                      "class_c": vals[SHARE_METRICS[2]],
                      "total": sum(vals.values()) if not any(_isnan(v) for v in vals.values()) else np.nan,
                      "sources": _ids(*(b["source"] for b in best.values())),
                      "confidence": _min_conf(b["confidence"] for b in best.values()),
                      "note": "; ".join(str(b["note"]) for b in best.values() if isinstance(b["note"], str))})
-    return pd.DataFrame(rows, columns=["date", "class_a", "class_b", "class_c", "total", "sources", "confidence", "note"])
+    return pd.DataFrame(rows, columns=["date", "period_end", "class_a", "class_b", "class_c", "total", "sources",
+                                       "confidence", "note"])
 
 
 def convertible_shares(principal_usd_m: float, conversion_price_usd: float) -> float:
@@ -494,9 +578,9 @@ def funding_gap_verdict(financing: dict, context: dict | None = None):
 
     When that period's debt flows are in the data: 'debt' when net new debt covers at least
     `DEBT_MAJORITY` of a positive gap, 'equity' when equity does and debt does not, 'mixed'
-    otherwise. When they are not, the verdict says so and takes its answer from `context` (the
-    latest older period whose gap and debt flows are both known), marked 'last known' ('debt,
-    last known'); without such a period, 'insufficient data'. 'not applicable' when operating
+    otherwise. When they are not, the answer is for `context` (the latest older period whose gap
+    and debt flows are both known) and names it ('debt, in 2025-9M'), and the headline says that
+    the newest period's financing is not in the data; without such a period, 'insufficient data'. 'not applicable' when operating
     cash flow covered capex; 'insufficient data' when the gap is missing.
     """
     from .report import fmt
@@ -540,36 +624,50 @@ def funding_gap_verdict(financing: dict, context: dict | None = None):
                        headline=f"{gap_words}; its financing is not in the data")
     cp = context["period"]
     ev |= {"context_period": cp} | {f"context_{k}": context[k] for k in keys}
-    answer = f"{_split(context)}, last known"
+    answer = f"{_split(context)}, in {cp}"
     sentence = (first + unknown + ". " + split_text(context, f"In {cp}, the latest period whose debt flows are in the "
                 f"data, cash capex exceeded operating cash flow by {fmt.usd_bn(context['funding_gap'])}; ") + ".")
-    head = (f"{gap_words}, financing not in the data; net new debt covered "
-            f"{fmt.pct(context['debt_share_of_gap'], 0)} in {cp}")
+    head = (f"net new debt covered {fmt.pct(context['debt_share_of_gap'], 0)} of the "
+            f"{fmt.usd_bn(context['funding_gap'])} gap; {gap_words}, financing unknown")
     return Verdict("funding_gap", answer, sentence, ev, f"{p}; financing {cp}", headline=head)
 
 
-def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_period: str,
-                               basis: str = "average_net_ppe", reported_life: float = 6):
-    """Verdict 'returns_on_capital' from `returns_on_capital(...)` on `basis`, latest quarter
-    with a ratio at every life, against `cost_of_debt` (fraction, e.g. the effective interest
-    rate of the same quarter, `cost_period`): 'below cost of debt' when the return is below it at
-    every life, 'above only at the reported life', 'above cost of debt' at every life, or
-    'insufficient data'."""
+#: capital bases of the returns verdict, in order of preference within a quarter
+ROIC_BASIS_ORDER = ("average_net_ppe", "average_gross_ppe", "closing_net_ppe")
+
+
+def returns_on_capital_verdict(roic: pd.DataFrame, rates: pd.Series, basis_order=ROIC_BASIS_ORDER,
+                               reported_life: float = 6):
+    """Verdict 'returns_on_capital' from `returns_on_capital(...)`, against the effective interest
+    rate of the same quarter (`rates`: quarter -> fraction, e.g. `ratio_table(...)
+    ["effective_interest_rate"]`).
+
+    The quarter is the latest with a return at every life (on any capital basis) and a rate; in
+    it, the basis is the first of `basis_order` with a return at every life (the average of opening
+    and closing balances where both are in the data, else the closing balance). Answer: 'below
+    cost of debt' when the return is below the rate at every life, 'above only at the reported
+    life', 'above cost of debt' at every life, 'mixed', or 'insufficient data'."""
     from .report import fmt
     from .verdicts import Verdict
 
-    sub = roic[(roic["capital_basis"] == basis)]
-    full = sub.groupby("quarter")["roic_annualised"].apply(lambda s: s.notna().all() and len(s) > 0)
-    qs = sorted(full[full].index)
-    if not qs or _isnan(cost_of_debt):
+    rates = pd.Series(rates, dtype=float).dropna()
+    full = (roic.groupby(["quarter", "capital_basis"])["roic_annualised"]
+            .apply(lambda s: len(s) > 0 and s.notna().all()))
+    full = full[full]
+    qs = sorted({q for q, _ in full.index} & set(rates.index))
+    if not qs:
         return Verdict("returns_on_capital", "insufficient data",
-                       "No quarter has operating income, D&A and opening and closing PP&E to compute returns on "
-                       "capital at every life, or the cost of debt is missing.", {}, None,
-                       headline="no quarter has operating income, D&A and PP&E at both ends with a cost of debt")
+                       "No quarter has operating income, D&A and PP&E to compute returns on capital at every life "
+                       "together with an effective interest rate in the same quarter.", {}, None,
+                       headline="no quarter has returns on PP&E at every life and an effective rate")
     q = qs[-1]
+    basis = next(b for b in basis_order if (q, b) in full.index)
+    cost_of_debt = float(rates[q])
+    sub = roic[(roic["capital_basis"] == basis)]
     g = sub[sub["quarter"] == q].set_index("useful_life")["roic_annualised"]
     lives = sorted(g.index)
-    ev = {f"roic_{int(L)}y": float(g[L]) for L in lives} | {"cost_of_debt": float(cost_of_debt)}
+    ev = ({f"roic_{int(L)}y": float(g[L]) for L in lives}
+          | {"cost_of_debt": cost_of_debt, "quarter": q, "capital_basis": basis})
     above = {L: g[L] >= cost_of_debt for L in lives}
     if not any(above.values()):
         answer = "below cost of debt"
@@ -586,10 +684,13 @@ def returns_on_capital_verdict(roic: pd.DataFrame, cost_of_debt: float, cost_per
             "mixed": "above the cost of debt at some lives only"}[answer]
     basis_text = {"average_net_ppe": "average net PP&E", "average_gross_ppe": "average gross PP&E",
                   "closing_net_ppe": "closing net PP&E"}[basis]
+    why = (" (no opening balance in the data for an average)" if basis.startswith("closing") else "")
+    later = sorted({x for x, _ in full.index if x > q})
     lo, hi = max(lives), min(lives)
-    when = q if cost_period == q else f"{q}; rate {cost_period}"
-    head = (f"annualised return on {basis_text} {fmt.pct(g[lo], 1)} at {int(lo)} years, {fmt.pct(g[hi], 1)} at "
-            f"{int(hi)}, against the {fmt.pct(cost_of_debt, 1)} effective rate ({when})")
+    head = (f"in {q}, annualised return on {basis_text} {fmt.pct(g[lo], 1)} at {int(lo)} years, {fmt.pct(g[hi], 1)} at "
+            f"{int(hi)}, against that quarter's {fmt.pct(cost_of_debt, 1)} effective rate")
     return Verdict("returns_on_capital", answer,
-                   f"In {q} annualised operating income over {basis_text} was {parts}: {what} "
-                   f"({fmt.pct(cost_of_debt, 1)}, effective interest rate {cost_period}).", ev, q, headline=head)
+                   f"In {q}, the latest quarter with PP&E in the data" + (" that also has an effective rate" if later else "")
+                   + f", annualised operating income over {basis_text}{why} was {parts}: {what} "
+                   f"({fmt.pct(cost_of_debt, 1)}, the effective interest rate of the same quarter).", ev, q,
+                   headline=head)

@@ -40,7 +40,8 @@ def key_data(prices: pd.DataFrame, ticker: str, window_days: int = 365) -> dict:
 
     last_close, last_date; first_close, first_date (first trading day); change_since_first
     (last / first close - 1); high_52w, low_52w (intraday high/low over the `window_days`
-    calendar days ending on last_date, with their dates); record_close, record_close_date
+    calendar days ending on last_date, with their dates; `window_since_first`: the window is cut
+    by the first trading day, i.e. shorter than `window_days`); record_close, record_close_date
     (highest close to date); drawdown_from_record (last / record close - 1).
     """
     g = prices[prices["ticker"] == ticker].sort_values("date")
@@ -59,6 +60,7 @@ def key_data(prices: pd.DataFrame, ticker: str, window_days: int = 365) -> dict:
         "high_52w": float(hi.max()), "high_52w_date": win.loc[hi.idxmax(), "date"],
         "low_52w": float(lo.min()), "low_52w_date": win.loc[lo.idxmin(), "date"],
         "window_start": win["date"].iloc[0],
+        "window_since_first": bool(win["date"].iloc[0] == first["date"]),
         "record_close": float(rec["close"]), "record_close_date": rec["date"],
         "drawdown_from_record": float(last["close"] / rec["close"] - 1),
     }

@@ -514,7 +514,10 @@ def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
     (a negative margin included), 'holds in part' when below the rate but not that far,
     'does not hold' when at or above it, 'not measurable' when no quarter has both. The sentence
     also states interest coverage by operating income and by adjusted EBITDA in the same quarter,
-    and how many quarters with a rate had the margin below `threshold` x the rate.
+    and how many quarters with a rate had the margin below `threshold` x the rate; when a newer
+    quarter has coverage but no rate, its coverage is given with its own period and the reason the
+    test quarter is older. The headline names the test quarter first, so every figure in it
+    carries that period.
     """
     from .verdicts import Verdict
 
@@ -534,7 +537,7 @@ def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
     basis = ratios.at[q, "effective_rate_basis"]
     if om < 0 or mr < threshold:
         answer, rel = "holds", "below half" if threshold == HALF_RATE else f"below {threshold:g} times"
-        short = "below half the rate" if threshold == HALF_RATE else f"below {threshold:g} times the rate"
+        short = "below half" if threshold == HALF_RATE else f"below {threshold:g} times the rate"
     elif mr < 1:
         answer, rel, short = "holds in part", "below, though not below half,", "below the rate, not below half"
     else:
@@ -545,18 +548,29 @@ def luria_verdict(ratios: pd.DataFrame, threshold: float = HALF_RATE):
          f"on debt ({fmt.pct(er)}, on its {basis})")
     s += f", as in {n_below} of {n_rate} quarters with a rate" if n_rate > 1 else ""
     if not _isnan(ecov):
-        s += f"; adjusted EBITDA covered net interest {fmt.ratio(ecov, 1)}"
+        s += f"; adjusted EBITDA covered net interest {fmt.ratio(ecov)}"
         if not _isnan(cov):
             s += (" while operating income did not cover it at all" if cov < 0 else
                   f" and operating income {fmt.ratio(cov)}")
+    # a newer quarter with coverage but no rate: its coverage is stated with its own period, and why
+    # the test quarter is older
+    cq = latest_quarter(ratios, ["ebitda_interest_coverage"])
+    newer_cov = cq if cq is not None and cq > q else None
+    if newer_cov:
+        s += (f". In {newer_cov}, the latest quarter reported, adjusted EBITDA covered net interest "
+              f"{fmt.ratio(ratios.at[newer_cov, 'ebitda_interest_coverage'])}; it has no effective rate, because debt is "
+              "not in the data at both of its quarter ends on one basis")
     s += "."
-    head = f"operating margin {fmt.pct(om)} against the {fmt.pct(er)} effective rate ({q}), {short}"
+    head = f"in {q}" + (" (latest quarter with a rate)" if later else "")
+    head += f" operating margin {fmt.pct(om)} against the {fmt.pct(er)} effective rate, {short}"
     if not _isnan(ecov):
-        head += f"; adjusted EBITDA covered net interest {fmt.ratio(ecov, 1)}"
+        head += f"; adjusted EBITDA covered interest {fmt.ratio(ecov)}"
     return Verdict(key, answer, s, headline=head, period=q, evidence={
         "quarter": q, "operating_margin": om, "effective_interest_rate": er, "rate_basis": basis,
         "margin_to_interest_rate": mr, "interest_coverage": cov, "ebitda_interest_coverage": ecov,
-        "quarters_below": n_below, "quarters_with_rate": n_rate, "threshold": threshold})
+        "quarters_below": n_below, "quarters_with_rate": n_rate, "threshold": threshold,
+        "newer_coverage_quarter": newer_cov,
+        "newer_ebitda_interest_coverage": ratios.at[newer_cov, "ebitda_interest_coverage"] if newer_cov else None})
 
 
 def useful_life_history(fund: pd.DataFrame) -> pd.DataFrame:
@@ -588,7 +602,8 @@ def life_change(history: pd.DataFrame) -> dict | None:
 
 
 def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: dict | None = None,
-                         computing_share_of_da: float = 1.0, compare_life: float | None = None):
+                         computing_share_of_da: float = 1.0, compare_life: float | None = None,
+                         life_assumed: bool = False):
     """Chanos's argument (the six-year GPU life flatters the margin) as a `Verdict`.
 
     Read in the latest quarter with a break-even life in `sens_wide` (`sensitivity_table`),
@@ -597,7 +612,9 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
     one). Answer (`depreciation_life`, "how much of the margin rests on the life"): 'rests on the life'
     (a profit at the reported life, a loss at the comparison life), 'partly' (a profit at both),
     'loss at either life' (already a loss at the reported life), 'not measurable'. When the latest
-    quarter is a loss, the sentence adds the latest profitable quarter.
+    quarter is a loss, the sentence adds the latest profitable quarter. `life_assumed`: the
+    reported life is a parameter, not a dated statement in the data; the answer is then qualified
+    ('rests on the life, if six years') and headline and sentence say the life is assumed.
     """
     from .report import fmt
     from .verdicts import Verdict
@@ -618,29 +635,40 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
     q = str(ok.index[-1])
     mc, mr = f"margin_{compare_life:g}y", f"margin_{reported_life:g}y"
     m_rep, m_cmp, be = ok.at[q, mr], ok.at[q, mc], ok.at[q, "break_even_life"]
-    life_txt = f"the {_words(reported_life)}-year GPU life"
+    six = _words(reported_life)
+    assumed = "assumed: no dated statement in the data"
+    life_txt = f"the {six}-year GPU life"
     if change and change["current"] == reported_life:
         life_txt += f" ({_words(change['previous'])} years until {pd.Timestamp(change['effective']).year})"
     share = ("" if computing_share_of_da == 1 else
              f", with {fmt.pct(computing_share_of_da, 0)} of D&A treated as computing equipment")
     at_cmp = f"at {_words(compare_life)} years"
-    head = f"margin {fmt.pct(m_rep)} at the {_words(reported_life)}-year life"
-    if change and change["current"] == reported_life:
-        head += f" ({_words(change['previous'])} until {pd.Timestamp(change['effective']).year})"
+    if life_assumed:
+        head = f"margin {fmt.pct(m_rep)} at {six} years ({assumed})"
+    else:
+        head = f"margin {fmt.pct(m_rep)} at the {six}-year life"
+        if change and change["current"] == reported_life:
+            head += f" ({_words(change['previous'])} until {pd.Timestamp(change['effective']).year})"
     head += f", {fmt.pct(m_cmp)} at {_words(compare_life)} years ({q})"
+    cond = f"If the reported life is {six} years ({assumed}), " if life_assumed else ""
     if m_rep > 0 and m_cmp <= 0:
         answer = "rests on the life"
-        s = (f"Chanos's point holds for {q}: its {fmt.pct(m_rep)} operating margin rests on {life_txt}; "
-             f"{at_cmp} it would be {fmt.pct(m_cmp)}, and operating income breaks even at a {fmt.num(be, 1)}-year life{share}.")
+        s = (f"{cond}Chanos's point holds for {q}: its {fmt.pct(m_rep)} operating margin "
+             + ("rests on that life; " if life_assumed else f"rests on {life_txt}; ")
+             + f"{at_cmp} it would be {fmt.pct(m_cmp)}, and operating income breaks even at a {fmt.num(be, 1)}-year "
+             f"life{share}.")
     elif m_rep > 0:
         answer = "partly"
-        s = (f"Chanos's point holds only in part for {q}: {at_cmp} instead of {life_txt} the {fmt.pct(m_rep)} "
+        s = (f"{cond}Chanos's point holds only in part for {q}: {at_cmp} instead of "
+             + ("that life" if life_assumed else life_txt) + f" the {fmt.pct(m_rep)} "
              f"operating margin would fall to {fmt.pct(m_cmp)}, still a profit; operating income breaks even at a "
              f"{fmt.num(be, 1)}-year life{share}.")
     else:
         answer = "loss at either life"
-        s = (f"{life_txt[0].upper()}{life_txt[1:]} flatters the margin: in {q} it was already negative "
-             f"({fmt.pct(m_rep)}), and {at_cmp} it would be {fmt.pct(m_cmp)}, {fmt.pp(m_rep - m_cmp)} lower{share}")
+        subject = "that life" if life_assumed else life_txt
+        s = (f"{cond}{subject[0].upper() if not cond else subject[0]}{subject[1:]} flatters the margin: in {q} it was "
+             f"already negative ({fmt.pct(m_rep)}), and {at_cmp} it would be {fmt.pct(m_cmp)}, "
+             f"{fmt.pp(m_rep - m_cmp)} lower{share}")
         prof = ok[ok[mr] > 0]
         if len(prof):
             pq = str(prof.index[-1])
@@ -651,8 +679,10 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
         s += "."
     if answer != "loss at either life":
         head += f"; break-even at {fmt.num(be, 1)} years"
+    if life_assumed:
+        answer += f", if {six} years"
     return Verdict(key, answer, s, headline=head, period=q, evidence={
         "quarter": q, "reported_life": reported_life, "compare_life": compare_life, "margin_reported_life": m_rep,
         "margin_compare_life": m_cmp, "break_even_life": be, "computing_share_of_da": computing_share_of_da,
-        "previous_life": change["previous"] if change else None,
+        "previous_life": change["previous"] if change else None, "life_assumed": bool(life_assumed),
         "life_changed": pd.Timestamp(change["effective"]).date().isoformat() if change else None})

@@ -271,13 +271,25 @@ class UnsafeMarkupError(ValueError):
     duplicated)."""
 
 
+#: a hyphen-minus before a digit in Typst markup (Typst would set it as U+2212), outside raw text and
+#: function-call strings, which are matched first and kept as they are
+_MINUS_BEFORE_DIGIT = re.compile(r'(`[^`]*`)|((?<=\()"(?:[^"\\]|\\.)*")|(?<![\w\\.\-])-(?=\d)')
+
+
+def keep_hyphen_minus(body: str) -> str:
+    """Escape '-' before a digit in Typst markup so that it prints as the hyphen-minus the note's
+    number formatting writes (`analysis.report.fmt`), as in tables and the front page, rather
+    than as Typst's minus sign: one sign convention on every page ('-$49.0m' and '-1.9%')."""
+    return _MINUS_BEFORE_DIGIT.sub(lambda m: m.group(0) if m.group(1) or m.group(2) else "\\-", body)
+
+
 def markdown_to_typst(md: str, raws: dict[str, str] | None = None) -> str:
     """Pandoc markdown -> Typst body (pandoc from pypandoc-binary; no template, no network);
     placeholders swapped for the Typst blocks in `raws` (see `notebook_markdown`)."""
     import pypandoc
 
-    body = pypandoc.convert_text(md, "typst", format=PANDOC_FORMAT, filters=[str(TEXT_ONLY_FILTER)],
-                                 extra_args=["--wrap=none"])
+    body = keep_hyphen_minus(pypandoc.convert_text(md, "typst", format=PANDOC_FORMAT, filters=[str(TEXT_ONLY_FILTER)],
+                                                   extra_args=["--wrap=none"]))
     if not raws:
         return body
     lines = body.split("\n")

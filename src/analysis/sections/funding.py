@@ -247,17 +247,21 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
     q_rate = ratios["effective_interest_rate"].dropna()
     avg_q = q_rate.index[-1] if len(q_rate) else None
     avg_rate = q_rate.iloc[-1] if len(q_rate) else np.nan
-    avg_src = sorted({panel.record(avg_q, m)["source"] for m in ("interest_expense", "debt_principal_total")
-                      if panel.record(avg_q, m)["source"]} | {panel.record(F.previous_quarter(avg_q),
-                                                                             "debt_principal_total")["source"] or ""}
-                     - {""}) if avg_q else []
+    avg_basis, avg_metric = U.debt_basis(panel, avg_q) if avg_q else (None, None)
+    avg_src = U.ratio_provenance(panel, "effective_interest_rate", avg_q)["sources"] if avg_q else []
     sec.data.update(marginal=marg, new_facilities=newtab, average_rate=(avg_q, avg_rate))
+    # facilities described only at a filing's balance-sheet date inside the window: not new debt, said so
+    cand = fac[fac["measure"].isin(FN.NEW_FACILITY_MEASURES) & ~fac["facility"].isin(FN.CONVERTIBLES)]
+    lo = newtab["as_of"].max() - pd.Timedelta(days=window_days) if len(newtab) else None
+    old_fac = ", ".join(dict.fromkeys(
+        FACILITY_NAMES[r["facility"]] for _, r in cand.iterrows()
+        if lo is not None and FN.date_kind(r) == "balance sheet" and r["as_of"] >= lo
+        and r["facility"] not in set(newtab["facility"])))
     sec.value("marginal_cost_of_debt", marg["value"], "fraction",
               f"Amount-weighted all-in rate of facilities raised {marg['window']} (SOFR {sofr_pct:g}%, an assumption)",
               (marg["sources"] or "").split("; "), period=marg["window"])
     sec.value("average_cost_of_debt", avg_rate, "fraction",
-              f"Effective interest rate (4 x interest expense / average principal), {avg_q}", [s for s in avg_src
-                                                                                              for s in s.split(";")],
+              f"Effective interest rate (4 x interest expense / average debt, on {avg_basis}), {avg_q}", avg_src,
               period=avg_q)
     sec.table("new_facilities", newtab, {"amount_usd_m": "usd_m", "rate_pct": "pct_points", "all_in_rate": "fraction"})
     diff = marg["value"] - avg_rate if not (_na(marg["value"]) or _na(avg_rate)) else np.nan
@@ -266,7 +270,7 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
               sorted(set((marg["sources"] or "").split("; ")) | set((w["sources"] or "").split("; "))) ,
               period=f"{marg['window']} vs {fmt.date(w['as_of'])}")
     sec.exhibit("cost_of_debt", exhibits.table(
-        pd.DataFrame({"Facility": newtab["facility"].map(FACILITY_NAMES), "Date": [fmt.date(d) for d in newtab["as_of"]],
+        pd.DataFrame({"Facility": newtab["facility"].map(FACILITY_NAMES), "Raised": newtab["raised"],
                       "Amount": [fmt.usd_m(x, 0) for x in newtab["amount_usd_m"]],
                       "Rate": [(f"SOFR + {r:g}%" if k == "sofr_margin" else f"{r:g}% {k}") if not _na(r) else fmt.NA
                                for r, k in zip(newtab["rate_pct"], newtab["rate_kind"], strict=True)],
@@ -275,15 +279,21 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
         title=("No new facility with a stated rate in the data before the note's date" if _na(marg["value"]) else
                f"New debt costs about {fmt.pct(marg['value'], 1)}, against {fmt.pct(w['rate'], 1)} on the "
                f"{fmt.date(w['as_of'])} debt table"
-               + (f" and {fmt.pct(avg_rate, 1)} of interest expense on average principal in {avg_q}"
+               + (f" and a {fmt.pct(avg_rate, 1)} effective interest rate, on {avg_basis}, in {avg_q}"
                   if not _na(diff) else "")),
         source=_src_line(newtab["source"], reg) + "; average: " + _src_line(avg_src, reg) + ".",
         notes=(f"Facilities issued or committed {marg['window']} (within {window_days} days of the newest), convertible "
-               f"notes excluded (a convertible's cash coupon is not its cost). All-in = coupon, or SOFR + margin with SOFR = "
+               f"notes excluded (a convertible's cash coupon is not its cost). Raised: the date of the issue or "
+               "commitment; 'in <quarter>' where a results release says only that it was raised in that quarter. "
+               + (f"Facilities a periodic filing describes only at its balance-sheet date ({old_fac}) have no issue "
+                  "date in the data and are not counted as new debt. " if old_fac else "")
+               + f"All-in = coupon, or SOFR + margin with SOFR = "
                f"{sofr_pct:g}% (ASSUMPTION: no SOFR series in the data). Weighted by facility size (commitments, "
                "not amounts drawn). Facilities with no rate in the data are listed and left out of the average. "
-               "Averages: the principal-weighted effective rate of the latest debt table by facility; and 4 x quarterly "
-               "interest expense, net (after capitalised interest and interest income) / average total principal.")))
+               "Averages: the principal-weighted effective rate of the latest debt table by facility; and the effective "
+               "interest rate of the key figures: 4 x quarterly interest expense, net (after capitalised interest and "
+               "interest income) / average debt at the two quarter ends, on one basis (principal at both, else the "
+               f"carrying amount at both; in {avg_q}, {avg_basis}).")))
     # liquidity, on the schedule's date
     on = sched["as_of"].iloc[0] if len(sched) else None
     if on is None:
@@ -292,6 +302,8 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
         period = _period_ending(on)
         gap_rows = FN.period_funding_gap(fund, [period]) if period else pd.DataFrame()
         gap_rec = gap_rows.iloc[0].to_dict() if len(gap_rows) else {"period": None, "funding_gap": np.nan}
+        if period and _na(gap_rec["funding_gap"]):  # not reported for the period: the sum of its quarters, if all known
+            gap_rec = FN.gap_from_quarters(sec.data["gap"], period)
         liq = FN.liquidity(fund, sched, gap_rec, on)
         sec.data["liquidity"] = liq
         sec.table("liquidity", liq.assign(date=[fmt.date(d) for d in liq["date"]]), {"value": "usd_m"})
@@ -300,7 +312,10 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
                   sorted({s for x in liq["source"].dropna() for s in x.split("; ")}), period=fmt.date(on))
         sec.exhibit("liquidity", exhibits.table(
             pd.DataFrame({"Item": liq["item"], "Date": [fmt.date(d) for d in liq["date"]],
-                          "USD m": [fmt.usd_m(x, 0) for x in liq["value"]], "Confidence": liq["confidence"].fillna(""),
+                          "USD m": [fmt.usd_m(x, 0) if not _na(x) or _na(lo) else
+                                    f"{fmt.usd_m(lo, 0)} to {fmt.usd_m(hi, 0)}"
+                                    for x, lo, hi in zip(liq["value"], liq["low"], liq["high"], strict=True)],
+                          "Confidence": liq["confidence"].fillna(""),
                           "Note": liq["note"].fillna("")}),
             title=(f"At {fmt.date(on)} cash and undrawn facilities covered {fmt.ratio(liq.attrs['coverage'], 2)} of a "
                    "year's maturities plus a repeat of the year's funding gap" if not _na(liq.attrs["coverage"]) else
@@ -308,7 +323,11 @@ def _debt(sec, fund, fac, mat, ratios, panel, reg, sofr_pct, window_days) -> Non
             source=_src_line(liq["source"], reg) + ".",
             notes=("All rows at one balance-sheet date (the latest maturity schedule's). Available = cash incl. "
                    "restricted + undrawn facilities; needs = principal due in the next four quarters + the funding gap "
-                   "of the year to that date. Coverage below 1x means new financing is needed within the year.")))
+                   "of the year to that date. Coverage below 1x means new financing is needed within the year."
+                   + (" '$A to $B': a range (the schedule's calendar years do not split at that date)."
+                      if liq["low"].notna().any() else "")
+                   + (" Confidence is blank where the figure is not in the data."
+                      if (liq["value"].isna() & liq["low"].isna()).any() else ""))))
 
 
 def _period_ending(d) -> str | None:
@@ -339,17 +358,19 @@ def _roic(sec, panel, ratios, lives, share, reported_life, reg) -> None:
                              "capital_start": "usd_m", "capital_end": "usd_m", "capital": "usd_m",
                              "roic_annualised": "fraction", "useful_life": "years"})
     full = roic.dropna(subset=["roic_annualised"])
-    q = full.loc[full["capital_basis"] == "average_net_ppe", "quarter"].max() if len(full) else None
-    rate = ratios.at[q, "effective_interest_rate"] if q in ratios.index else np.nan
-    v = sec.verdict(FN.returns_on_capital_verdict(roic, rate, q or "n/a"))
+    v = sec.verdict(FN.returns_on_capital_verdict(roic, ratios["effective_interest_rate"],
+                                                  reported_life=reported_life))
+    q, basis = v.evidence.get("quarter"), v.evidence.get("capital_basis", "average_net_ppe")
     srcs = sorted({s for qq in full["quarter"].unique()
                    for m in ("operating_income", "depreciation_and_amortization", "property_and_equipment_net",
                              "property_and_equipment_gross") if panel.record(qq, m)["source"]
                    for s in panel.record(qq, m)["source"].split(";")})
+    basis_words = {"average_gross_ppe": "average gross PP&E", "average_net_ppe": "average net PP&E",
+                   "closing_net_ppe": "closing net PP&E"}
     for life in lives:
-        x = full[(full["quarter"] == q) & (full["capital_basis"] == "average_net_ppe") & (full["useful_life"] == life)]
+        x = full[(full["quarter"] == q) & (full["capital_basis"] == basis) & (full["useful_life"] == life)]
         sec.value(f"roic_{int(life)}y", x["roic_annualised"].iloc[0] if len(x) else np.nan, "fraction",
-                  f"Annualised operating income at a {int(life)}-year life / average net PP&E", srcs, period=q)
+                  f"Annualised operating income at a {int(life)}-year life / {basis_words[basis]}", srcs, period=q)
     piv = full.pivot_table(index=["quarter", "capital_basis"], columns="useful_life", values="roic_annualised")
     piv = piv.reindex(columns=sorted(piv.columns, reverse=True)).reset_index()
     basis_names = {"average_gross_ppe": "average gross PP&E", "average_net_ppe": "average net PP&E",
@@ -379,7 +400,8 @@ def _roic(sec, panel, ratios, lives, share, reported_life, reg) -> None:
 def _dilution(sec, fund, fac, reg) -> None:
     shares = FN.share_counts(fund)
     sec.data["shares"] = shares
-    sec.table("share_counts", shares.assign(date=[fmt.date(d) for d in shares["date"]]),
+    sec.table("share_counts", shares.assign(date=[fmt.date(d) for d in shares["date"]],
+                                            period_end=[fmt.date(d) for d in shares["period_end"]]),
               {c: "count" for c in ("class_a", "class_b", "class_c", "total")})
     conv = fac[(fac["facility"].isin(FN.CONVERTIBLES)) & (fac["measure"] == "issued")]
     best = F.best_figures(fund)
@@ -409,18 +431,20 @@ def _dilution(sec, fund, fac, reg) -> None:
                    "Source": r.source, "Confidence": "medium" if r.source_kind == "transcript" else ""})
     counts = shares.dropna(subset=["total"])
     last = counts.iloc[-1] if len(counts) else None
-    sh_tbl = pd.DataFrame({"Date": [fmt.date(d) for d in shares["date"]],
+    sh_tbl = pd.DataFrame({"Count date": [fmt.date(d) for d in shares["date"]],
+                           "Balance-sheet date": [fmt.date(d) for d in shares["period_end"]],
                            "Class A": [fmt.num(x / 1e6, 1) + "m" if not _na(x) else fmt.NA for x in shares["class_a"]],
                            "Class B": [fmt.num(x / 1e6, 1) + "m" if not _na(x) else fmt.NA for x in shares["class_b"]],
                            "Class C": [fmt.num(x / 1e6, 1) + "m" if not _na(x) else fmt.NA for x in shares["class_c"]],
                            "Total": [fmt.num(x / 1e6, 1) + "m" if not _na(x) else fmt.NA for x in shares["total"]],
                            "Confidence": shares["confidence"], "Sources": shares["sources"]})
     sec.exhibit("share_counts", exhibits.table(
-        sh_tbl, title=(f"{fmt.num(last['total'] / 1e6, 1)}m shares of all classes at the latest full count"
-                       if last is not None else "Share counts by class"),
+        sh_tbl, title=(f"{fmt.num(last['total'] / 1e6, 1)}m shares of all classes at the latest full count, "
+                       f"on {fmt.date(last['date'])}" if last is not None else "Share counts by class"),
         source=_src_line(shares["sources"], reg) + ".",
-        notes=("Counts as the sources give them; the Note column of data/fundamentals.csv holds each cover page's "
-               "as-of date. " + " ".join(f"The {fmt.date(r.date)} row is low confidence (an approximation from a "
+        notes=("Counts as the sources give them. Count date: the date a filing's cover page counts the shares at (it "
+               "follows the balance-sheet date of the period the filing covers, shown beside it); where a source gives "
+               "no such date, the balance-sheet date. " + " ".join(f"The {fmt.date(r.date)} row is low confidence (an approximation from a "
                                          "secondary report)" + ("; it has no Class C count." if _na(r.class_c) else ".")
                                          for r in shares.itertuples() if r.confidence == "low")
                + " Later cover-page counts are not in the data.")))

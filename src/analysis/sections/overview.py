@@ -65,13 +65,14 @@ def _whats_new(sec: Section, as_of, company: str) -> None:
 
 def _record(sec, company, tickers, kd, ipo, last_common, perf, index, basis, marked) -> None:
     src, last = [f"prices:{company}"], kd["last_date"]
+    span = "since-IPO" if kd["window_since_first"] else "52-week"
     for name, unit, label, period in [
         ("last_close", "usd", f"{company} last close", last), ("last_date", "date", "Date of the last close", None),
         ("ipo_date", "date", f"{company} first trading day", None),
         ("first_close", "usd", "Close on the first trading day", kd["first_date"]),
         ("change_since_ipo", "fraction", "Change since the first close", f"{fmt.date(kd['first_date'])} to {fmt.date(last)}"),
-        ("high_52w", "usd", "52-week intraday high", kd["high_52w_date"]), ("high_52w_date", "date", "Date of the 52-week high", None),
-        ("low_52w", "usd", "52-week intraday low", kd["low_52w_date"]), ("low_52w_date", "date", "Date of the 52-week low", None),
+        ("high_52w", "usd", f"{span} intraday high", kd["high_52w_date"]), ("high_52w_date", "date", f"Date of the {span} high", None),
+        ("low_52w", "usd", f"{span} intraday low", kd["low_52w_date"]), ("low_52w_date", "date", f"Date of the {span} low", None),
         ("record_close", "usd", "Record close", kd["record_close_date"]),
         ("record_close_date", "date", "Date of the record close", None),
         ("drawdown_from_record", "fraction", "Last close vs record close", last),
@@ -123,13 +124,15 @@ def _price_chart(company, benchmark, tickers, index, basis, marked, last_common,
 
 
 def _key_data_table(company, kd):
+    hi, lo = (("High since the IPO", "Low since the IPO") if kd["window_since_first"] else
+              ("52-week high", "52-week low"))
     rows = [
         ("Last close", fmt.usd(kd["last_close"]), fmt.date(kd["last_date"])),
         ("Close on first trading day", fmt.usd(kd["first_close"]), fmt.date(kd["first_date"])),
         ("Change since first close", fmt.pct(kd["change_since_first"], sign=True),
          f"{fmt.date(kd['first_date'])} to {fmt.date(kd['last_date'])}"),
-        ("52-week high (intraday)", fmt.usd(kd["high_52w"]), fmt.date(kd["high_52w_date"])),
-        ("52-week low (intraday)", fmt.usd(kd["low_52w"]), fmt.date(kd["low_52w_date"])),
+        (f"{hi} (intraday)", fmt.usd(kd["high_52w"]), fmt.date(kd["high_52w_date"])),
+        (f"{lo} (intraday)", fmt.usd(kd["low_52w"]), fmt.date(kd["low_52w_date"])),
         ("Record close", fmt.usd(kd["record_close"]), fmt.date(kd["record_close_date"])),
         ("Drawdown from record close", fmt.pct(kd["drawdown_from_record"], sign=True), fmt.date(kd["last_date"])),
     ]
@@ -137,7 +140,9 @@ def _key_data_table(company, kd):
         pd.DataFrame(rows, columns=["Key data", company, "Date"]),
         title=f"{company} trades {fmt.pct(-kd['drawdown_from_record'])} below its record close",
         source=f"data/prices/{company}.csv (split-adjusted daily bars; see PROVENANCE.md).",
-        notes=f"52-week window: {fmt.date(kd['window_start'])} to {fmt.date(kd['last_date'])}.")
+        notes=(f"High and low since the IPO (first close {fmt.date(kd['first_date'])}) to {fmt.date(kd['last_date'])}: "
+               "the shares have traded for less than 52 weeks." if kd["window_since_first"] else
+               f"52-week window: {fmt.date(kd['window_start'])} to {fmt.date(kd['last_date'])}."))
 
 
 NEXT_SESSION = "next session"

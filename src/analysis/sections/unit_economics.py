@@ -50,7 +50,8 @@ def build(as_of="latest", first_quarter="2024Q1", useful_lives=(6, 5, 4, 3), rep
            "life_from_data": life_from_data, "fund": fund}
     _record(ctx)
     luria = sec.verdict(U.luria_verdict(ratios))
-    sec.verdict(U.depreciation_verdict(sw, life, change, computing_share_of_da))
+    life_assumed = life_from_data is None or reported_life is not None
+    sec.verdict(U.depreciation_verdict(sw, life, change, computing_share_of_da, life_assumed=life_assumed))
     latest = U.latest_quarter(ratios, ["operating_margin"])
     sec.text("summary", _summary(panel, ratios, latest))
     sec.exhibit("panel_table", _panel_table(panel, ratios, registry))
@@ -227,7 +228,9 @@ def _panel_table(panel, ratios, registry):
                "S secondary, N news) / confidence (H high, M medium, L low); * derived (e.g. Q4 = FY - 9M; Q2 = 9M - Q1 - "
                "Q3; a carrying amount summed from its components), confidence = weakest parent; "
                + ("† publication date not verified (used in full builds only); " if undated.to_numpy().any() else "")
-               + "a ratio with * or † uses such an input. Debt: principal, or 'c' = carrying amount (net of discount "
+               + ("a ratio with * or † uses such an input. " if undated.to_numpy().any() else
+                  "a ratio with * uses such an input. ")
+               + "Debt: principal, or 'c' = carrying amount (net of discount "
                "and issuance costs) where principal is not in the data. Interest = income-statement 'interest expense, "
                "net' (after capitalised interest). EBITDA cov. = adjusted EBITDA / interest. Effective rate = 4 x "
                "quarterly interest / average debt at the two quarter ends, on one basis (principal at both ends, else "
@@ -324,13 +327,13 @@ def _depreciation_table(c):
         life_note = f"The data record a {fmt.num(h['life'].iloc[-1], 0)}-year life [{h['source'].iloc[-1]}]. "
     else:
         life_note = (f"The data published by this note's date hold no dated statement of the useful life: the "
-                     f"{fmt.num(life, 0)}-year reported life is an ASSUMPTION (parameter reported_life). ")
+                     f"{fmt.num(life, 0)}-year reported life is an ASSUMPTION (a parameter of this note). ")
     return exhibits.table(
         t, title=title, formats=fmts,
         source=source_line(_srcs(c["panel"], sw["quarter"], ["revenue", "operating_income", "depreciation_and_amortization"]),
                            c["registry"], FUND) + "; restatement: this note's assumptions (below)",
-        notes=(life_note + f"ASSUMPTIONS (parameters, not data): {fmt.pct(share, 0)} of D&A is computing equipment "
-               "(computing_share_of_da); straight-line depreciation, no salvage value, unchanged gross asset base and every "
+        notes=(life_note + f"ASSUMPTIONS (parameters of this note, not data): {fmt.pct(share, 0)} of D&A is computing "
+               "equipment; straight-line depreciation, no salvage value, unchanged gross asset base and every "
                f"asset inside its life, so restated D&A = D&A x [(1 - share) + share x {fmt.num(life, 0)} / life]; revenue, "
                "interest and other costs unchanged. A shorter life would leave older assets fully depreciated, so short-life "
                "restatements overstate D&A for an older fleet. Break-even life above the reported life: the quarter already "

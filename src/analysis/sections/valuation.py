@@ -65,6 +65,17 @@ def _ge(text: str, bound: str) -> str:
     return f"≥ {text}" if bound == "lower bound" and text != fmt.NA else text
 
 
+#: an operating margin cannot exceed this: revenue less all costs is at most revenue
+MAX_MARGIN = 1.0
+UNATTAINABLE = "unattainable"
+
+
+def _margin_cell(x, unit, bound) -> str:
+    """An implied margin for a table cell, flagged when no attainable margin reaches it."""
+    cell = _ge(fmt.about(x, unit, "pct", 1), bound)
+    return f"{cell} ({UNATTAINABLE})" if not _na(x) and x > MAX_MARGIN else cell
+
+
 def _count(x) -> str:
     """Shares in millions for prose: 0 -> '0', 118,102,040 -> '118.1m'."""
     return fmt.NA if _na(x) else ("0" if x == 0 else f"{fmt.num(x / 1e6, 1)}m")
@@ -372,6 +383,8 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
         f"over {mid_years} years with no growth after it, the enterprise value on the newest inputs needs a "
         f"steady-state operating margin of {fmt.about(implied, implied_u, 'pct', 1)}"
         + (" or more" if bound == "lower bound" else "")
+        + (" (above 100%, which no business earns: on these inputs no attainable margin justifies the price)"
+           if not _na(implied) and implied > MAX_MARGIN else "")
         + (f" ({fmt.about(earlier[3]['implied'], earlier[3]['implied_unit'], 'pct', 1)} on the earlier basis)"
            if earlier is not None else "")
         + f", against {fmt.pct(om[1], 1)} GAAP ({om[0]}) and {fmt.pct(aom[1], 1)} adjusted ({aom[0]}). "
@@ -402,8 +415,8 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
                       "EV / run-rate revenue": [_ge(fmt.about(r[3]["multiples"]["revenue_run_rate"],
                                                               r[3]["multiple_units"]["revenue_run_rate"], "ratio", 1),
                                                     r[3]["bound"]) for r in results],
-                      "Implied margin": [_ge(fmt.about(r[3]["implied"], r[3]["implied_unit"], "pct", 1),
-                                             r[3]["bound"]) for r in results]}),
+                      "Implied margin": [_margin_cell(r[3]["implied"], r[3]["implied_unit"], r[3]["bound"])
+                                         for r in results]}),
         title=(f"The enterprise value is {words(ev, head['enterprise_value_unit'])} on the newest inputs"
                + (f", against {fmt.usd_bn(earlier[3]['enterprise_value'])} on the earlier basis"
                   if earlier is not None else "")),
@@ -415,8 +428,9 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
                f"{mid_years} years; ASSUMPTIONS). "
                + ("≥: a lower bound (the share count lacks a class). " if any(r[3]["bound"] == "lower bound"
                                                                                for r in results) else "")
-               + "Cash = cash and cash equivalents. The earlier basis is the one an earlier version of this note used "
-               "(all three classes, one common balance-sheet date).")))
+               + "Cash = cash and cash equivalents. Earlier basis: the latest share count that gives all three classes, "
+               "with debt principal and cash incl. restricted cash at the latest balance-sheet date that has both "
+               "(one common date).")))
     digits = {"backlog": 2}
     eu = earlier[3]["multiple_units"] if earlier is not None else {}
     mt_tbl = pd.DataFrame({
@@ -442,8 +456,9 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
                                               for r, s in zip(piv.index, discount_spreads_pp, strict=True)]})
         for n in piv.columns:
             tbl[f"Backlog over {int(n)} years"] = [
-                _ge(fmt.about(x, ratio_unit(x, (ev, head["enterprise_value_unit"]), (bl["value"], bl["unit"])),
-                              "pct", 1), bound) for x in piv[n]]
+                _margin_cell(x, ratio_unit(x, (ev, head["enterprise_value_unit"]), (bl["value"], bl["unit"])), bound)
+                for x in piv[n]]
+        over = grid[grid["implied_margin"] > MAX_MARGIN]
         sec.exhibit("implied_margin", exhibits.table(
             tbl, title=(f"The price implies a steady-state operating margin of "
                         f"{fmt.about(implied, implied_u, 'pct', 1)} or more"),
@@ -454,4 +469,7 @@ def add(sec: Section, *, fund, panel, ratios, reg, ticker, as_of, tax_rate, term
                    f"{fmt.pct(terminal_growth, 0)}); tax {fmt.pct(tax_rate, 0)}; maintenance capex = D&A, so free cash "
                    "flow = operating income after tax. All of these, the discount rates and the conversion years are "
                    "ASSUMPTIONS (parameters), not data. New bookings beyond the backlog are ignored (raises the margin "
-                   "needed); the capex still to be spent on the backlog is ignored (lowers it).")))
+                   "needed); the capex still to be spent on the backlog is ignored (lowers it)."
+                   + (f" {len(over)} of {len(grid)} cells {'needs' if len(over) == 1 else 'need'} a margin above 100% "
+                      "(marked unattainable): no business earns more than its revenue, so on those inputs no attainable "
+                      "margin justifies the price." if len(over) else ""))))
