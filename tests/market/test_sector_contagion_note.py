@@ -123,6 +123,32 @@ def test_the_issue_rules_hold_on_the_real_data(built):
     assert (pos >= 0).all() and (pos[1:] - pos[:-1] > 6).all()
 
 
+def test_pooled_peer_test_power_at_the_note_events(built):
+    """The pooled peer test's size (about 5%) and power, recomputed from the results tables at the
+    note's own events (seeded, so exactly as recorded); with 3 pooled events at 2025-11-10 its power
+    is below 80%, so no rejection reads "not shown", never "no"."""
+    from analysis.market import pooling as pl
+
+    variant, res, _, _ = built
+    par = res["params"]
+    window = "[0,+1]"
+    ct = table_frame(res, "car_table")
+    src = pl.source_events(ct, ct[["event_id", "origin"]].drop_duplicates(), "CRWV", window)
+    peers = [t for t in par["tickers"][1:] if t != par["benchmark"]]
+    design = pl.power_inputs(ct, table_frame(res, "pooled_tests"), src, peers, window)
+    power = pl.aligned_group_power(design, par["peer_power_share"], alpha=par["alpha"], reps=par["peer_power_reps"],
+                                   seed=par["seed"])
+    assert power == pytest.approx(value_of(res, "peers_test_power"), abs=1e-12)
+    assert 0.03 <= value_of(res, "peers_test_size") <= 0.07
+    v = res["verdicts"]["peers_move_on_crwv_shocks"]
+    assert v["evidence"]["power"] == pytest.approx(power, abs=1e-12)
+    if v["evidence"]["p"] > par["alpha"] and v["evidence"]["peers_significant_bh"] == 0:
+        assert v["answer"] == ("not shown" if power < par["min_power"] else "no")
+    if variant == "2025-11-10":
+        assert len(design) == 3 and power < 0.8 and v["answer"] == "not shown"
+        assert f"power {power:.0%}" in v["headline"]
+
+
 def test_latest_note_verdicts_before_and_after_the_issue():
     """The numbers behind the issue: with the full data CRWV's whole-sample net spillover is
     negative while the latest window's is positive, so the verdict is 'mixed', not 'transmitter'."""

@@ -40,7 +40,8 @@ DEFAULTS = dict(
              "NBIS").split(),
     benchmark="SPY", estimation_window=(-120, -11), min_obs=60, min_short_obs=30, ipo_days=20,
     windows=((0, 0), (0, 1), (-1, 1), (0, 5)), main_window=(0, 1), pooled_confidence=("high", "medium"),
-    alpha=0.05, crisis_threshold=0.10, crisis_days=36, tranquil_days=148, min_crisis_days=20, fr_k=2,
+    alpha=0.05, peer_power_share=0.1, peer_power_reps=2000, min_power=0.8,
+    crisis_threshold=0.10, crisis_days=36, tranquil_days=148, min_crisis_days=20, fr_k=2,
     fr_bootstrap=999, fr_sim_reps=1000, fr_sim_boot=199, fr_sim_variance_ratio=9.0, seed=0,
     dy_horizon=10, dy_window=120, dy_max_lags=4, dy_rolling_lags=1, dy_latest_windows=20, beta_window=60,
     path_span=(-5, 10), main_peers=("NVDA", "ORCL", "AVGO", "CORZ", "NBIS"),
@@ -175,7 +176,19 @@ def _event_study(sec: Section, c: _Context) -> None:
     c.group = pl.aligned_group_test(c.study.pooled_by_event, c.src_events, c.main_lab)
     c.peer_tests = pl.aligned_peer_tests(c.car_table, c.src_events, c.peers, c.main_lab, c.alpha)
     sec.table("peer_tests", c.peer_tests, {"mean_aligned_car": "fraction", "n_events": "count"})
-    v = sec.verdict(pl.peers_verdict(c.group, c.peer_tests, c.src_events, c.source, c.main_lab, c.alpha))
+    c.power_design = pl.power_inputs(c.car_table, c.study.pooled_by_event, c.src_events, c.peers, c.main_lab)
+    kw = dict(alpha=c.alpha, reps=p["peer_power_reps"], seed=p["seed"])
+    c.peer_size = pl.aligned_group_power(c.power_design, 0.0, **kw)
+    c.peer_power = pl.aligned_group_power(c.power_design, p["peer_power_share"], **kw)
+    c.peer_effect = f"peers that take {_share_words(p['peer_power_share'])} of {c.source}'s own {c.main_lab} move"
+    design = (f"{len(c.power_design)} pooled {c.source} events x {len(c.peers)} peers, the events' own CAR spreads and "
+              f"peer cross-correlations; {p['peer_power_reps']} replications")
+    sec.value("peers_test_size", c.peer_size, "fraction",
+              f"Simulated size of the pooled peer test at a nominal {fmt.pct(c.alpha, 0)} ({design})", [])
+    sec.value("peers_test_power", c.peer_power, "fraction",
+              f"Simulated power of the pooled peer test against {c.peer_effect} ({design})", [])
+    v = sec.verdict(pl.peers_verdict(c.group, c.peer_tests, c.src_events, c.source, c.main_lab, c.alpha,
+                                     power=c.peer_power, min_power=p["min_power"], effect=c.peer_effect))
     c.v_peers = v
     # CAR paths around the crisis triggers (computed with the crisis rule below)
     c.path_tickers = [c.source, *[t for t in c.p["main_peers"] if t in c.tickers]]
@@ -187,6 +200,12 @@ def _event_study(sec: Section, c: _Context) -> None:
     sec.exhibit("event_tests", charts.event_tests_table(c))
     sec.exhibit("pooled_table", charts.pooled_table(c))
     sec.exhibit("peer_tests_table", charts.peer_tests_table(c))
+
+
+def _share_words(x: float) -> str:
+    """0.1 -> 'a tenth', 0.25 -> 'a quarter', else '15%'."""
+    words = {0.5: "half", 0.25: "a quarter", 0.2: "a fifth", 0.1: "a tenth"}
+    return words.get(round(float(x), 4), fmt.pct(x, 0))
 
 
 def _estimation_text(sec: Section, c: _Context) -> None:
