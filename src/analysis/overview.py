@@ -70,10 +70,11 @@ def events_in_range(events: pd.DataFrame, start, end) -> pd.DataFrame:
 
 
 def events_to_date(events: pd.DataFrame, start, last_close) -> pd.DataFrame:
-    """Events with day 0 on or after `start` (the IPO), sorted by day 0, with `traded`: day 0 on
-    or before `last_close`. An event announced after the last close (day 0 in the next session)
-    is listed with traded=False: it was news that evening, and nothing has traded on it yet."""
-    m = events["day0"] >= pd.Timestamp(start)
+    """Events with day 0 on or after `start` (the IPO; None: every event), sorted by day 0, with
+    `traded`: day 0 on or before `last_close`. An event announced after the last close (day 0 in
+    the next session) is listed with traded=False: it was news that evening, and nothing has
+    traded on it yet."""
+    m = events["day0"] >= pd.Timestamp(start) if start is not None else events["day0"].notna()
     out = events[m].sort_values(["day0", "event_id"]).reset_index(drop=True)
     return out.assign(traded=(out["day0"] <= pd.Timestamp(last_close)).to_numpy())
 
@@ -91,11 +92,38 @@ def common_period_returns(index: pd.DataFrame) -> tuple[pd.Timestamp, pd.Series]
     return last_common, index.loc[last_common] / 100 - 1
 
 
-def abridge(text: str, limit: int = 110) -> str:
+def abridge(text: str, limit: int = 110, brackets: bool = True) -> str:
     """First clause of `text` (up to the first ';'), cut at a word boundary to `limit` characters
-    with an ellipsis when shortened."""
+    with an ellipsis when shortened. Parentheses stay balanced: one left open by the cut is closed
+    after the ellipsis ('(below $47-55 range…)'). brackets=False drops every parenthetical
+    (for a label that is itself quoted in brackets: no nested parentheses)."""
     first = str(text).split(";")[0].strip()
-    if len(first) <= limit:
-        return first
-    cut = first[: limit - 1].rsplit(" ", 1)[0].rstrip(",.:(")
-    return cut + "\u2026"
+    if not brackets:
+        first = _drop_parentheticals(first)
+    cut = first
+    if len(first) > limit:
+        cut = first[: limit - 1].rsplit(" ", 1)[0].rstrip(",.:(") + "\u2026"
+    elif "(" in first and _depth(first) > 0 and first != str(text).strip():
+        cut = first + "\u2026"  # the clause ends inside a parenthesis: it goes on in the text
+    return cut + ")" * _depth(cut)
+
+
+def _depth(s: str) -> int:
+    """Parentheses left open at the end of `s`."""
+    d = 0
+    for ch in s:
+        d = d + 1 if ch == "(" else max(d - 1, 0) if ch == ")" else d
+    return d
+
+
+def _drop_parentheticals(s: str) -> str:
+    """`s` without its '( ... )' groups (an unclosed one runs to the end), spaces tidied."""
+    out, d = [], 0
+    for ch in s:
+        if ch == "(":
+            d += 1
+        elif ch == ")" and d:
+            d -= 1
+        elif not d:
+            out.append(ch)
+    return " ".join("".join(out).split()).replace(" ,", ",").replace(" :", ":").replace(" .", ".").strip(" ,;:")
