@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Rectangle
 
+from ..labels import event_kind_label
 from ..market import event_study as es
 from ..market import summary as sm
 from ..market.contagion import NOT_APPLICABLE
@@ -51,6 +52,33 @@ def estimation_table(c):
                f"{c.p['min_short_obs']} to {c.p['min_obs'] - 1} clean days; market-adjusted: fewer (the stock, or how many of "
                f"the {n_all}). Cluster: events whose days -1 to +5 overlap; only the first pooled event of a cluster enters "
                "pooled statistics (no, E02: represented by E02; no, low: low confidence)."))
+
+
+def missing_tickers(c, event_ids) -> dict[str, list[str]]:
+    """{ticker: [events]} of the universe (less the market and each event's origin) with no
+    {main window} CAR for the event, e.g. a stock not yet listed or whose price data ended."""
+    m = c.car_table[(c.car_table["window"] == c.main_lab) & c.car_table["event_id"].isin(list(event_ids))]
+    have = m[np.isfinite(m["car"].astype(float))].groupby("event_id")["ticker"].apply(set)
+    origin = c.events.set_index("event_id")["origin"]
+    out: dict[str, list[str]] = {}
+    for e in event_ids:
+        for t in c.tickers:
+            if t != origin.get(e) and t not in have.get(e, set()):
+                out.setdefault(t, []).append(e)
+    return out
+
+
+def missing_phrase(c, missing: dict[str, list[str]]) -> str:
+    """'CRWV for E01, E02 (its returns start 2025-03-31); CORZ for E25, E26 (its price data end
+    2026-05-29)': why each ticker is missing for its events."""
+    parts = []
+    for t, ids in missing.items():
+        first, last = c.ticker_spans.at[t, "first"], c.ticker_spans.at[t, "last"]
+        d0 = c.events.set_index("event_id").loc[ids, "day0"]
+        why = ("its returns start " + fmt.date(first) if (d0 < first).all() else
+               "its price data end " + fmt.date(last) if (d0 > last).all() else "no return on a window day")
+        parts.append(f"{t} for {', '.join(ids)} ({why})")
+    return "; ".join(parts)
 
 
 def _tickers_cell(s: str, n_all: int) -> str:
@@ -97,7 +125,7 @@ def car_heatmap(c):
                     fontstyle="italic" if mdl.iloc[i, j] in FALLBACK else "normal",
                     fontweight="bold" if sig else "normal")
     ax.set_xticks(range(len(car.columns)), car.columns, rotation=90, fontsize=6.5)
-    ax.set_yticks(range(len(car)), [f"{e} {fmt.date(ev.at[e, 'day0'])} {ev.at[e, 'kind'].replace('_', ' ')} "
+    ax.set_yticks(range(len(car)), [f"{e} {fmt.date(ev.at[e, 'day0'])} {event_kind_label(ev.at[e, 'kind'])} "
                                     f"({ev.at[e, 'origin']})" + ("" if e in pooled else " [not pooled]")
                                     for e in car.index], fontsize=6)
     ax.tick_params(length=0)
@@ -149,7 +177,7 @@ def headline_rows(c) -> pd.DataFrame:
 def headline_cars(c):
     h = headline_rows(c)
     tbl = pd.DataFrame({
-        "Event": h["event_id"], "Day 0": h["day0"], "Kind": h["kind"].str.replace("_", " "),
+        "Event": h["event_id"], "Day 0": h["day0"], "Kind": h["kind"].map(event_kind_label),
         f"Raw {c.main_lab}": h["raw_main"], f"CAR {c.main_lab}": h["car_main"], f"Zero-alpha {c.main_lab}": h["car0_main"],
         f"Raw {c.wide_lab}": h["raw_wide"], f"CAR {c.wide_lab}": h["car_wide"], f"Zero-alpha {c.wide_lab}": h["car0_wide"],
         "Alpha a day": h["alpha"], "Driven by": h["driver"],
@@ -176,11 +204,13 @@ def event_tests_table(c):
                 for s, p in zip(w[col], w[f"{col}_p"], strict=True)]
 
     tbl = pd.DataFrame({
-        "Event": w["event_id"], "Day 0": w["day0"], "Kind": w["kind"].str.replace("_", " "), "Origin": w["origin"],
+        "Event": w["event_id"], "Day 0": w["day0"], "Kind": w["kind"].map(event_kind_label), "Origin": w["origin"],
         "Peers": w["n"], "Mean CAR": w["mean_car"], "Patell z": st("patell"), "BMP t": st("bmp"),
         "KP t": st("kolari_pynnonen"), "Corrado z": st("corrado"), "Portfolio t": st("portfolio"), "rbar": w["rbar"],
         "Pooled": w["in_pooled"]})
     kp_sig, bmp_sig = w[w["kolari_pynnonen_p"] < c.alpha], w[w["bmp_p"] < c.alpha]
+    missing = missing_tickers(c, w["event_id"])
+    short = (f" Fewer peers for some events, for lack of price data: {missing_phrase(c, missing)}." if missing else "")
     return exhibits.table(
         tbl, title=(f"{len(bmp_sig)} of {len(w)} events move the peer group significantly by the BMP test, "
                     f"{len(kp_sig)} once the cross-correlation of the peers is allowed for (Kolari-Pynnonen)"),
@@ -190,7 +220,7 @@ def event_tests_table(c):
                f"{fmt.pct(c.alpha, 0)} (two-sided, per event; no correction for the number of events). rbar = average "
                "pairwise correlation of the peers' estimation-period abnormal returns (Kolari-Pynnonen). Portfolio t: "
                "equal-weight peer portfolio with the Brown-Warner variance. Pooled: enters pooled statistics (pooled "
-               "confidence, first event of its cluster)."))
+               "confidence, first event of its cluster)." + short))
 
 
 def pooled_table(c):
@@ -199,7 +229,7 @@ def pooled_table(c):
     pk = pk[pk["window"] == c.main_lab]
     sk = pk[pk["test"] == "stouffer_kp"].set_index("Pooled over")
     pb = pk[pk["test"] == "portfolio_bmp"].set_index("Pooled over")
-    grp = pd.DataFrame({"Pooled over": [s.replace("_", " ") for s in sk.index], "Events": sk["n_events"].to_numpy(),
+    grp = pd.DataFrame({"Pooled over": [event_kind_label(s) for s in sk.index], "Events": sk["n_events"].to_numpy(),
                         "Mean CAR": sk["mean_car"].to_numpy(), "Stouffer KP z": sk["statistic"].to_numpy(),
                         "p": sk["p_value"].to_numpy(), "Portfolio BMP t": pb["statistic"].reindex(sk.index).to_numpy(),
                         "p ": pb["p_value"].reindex(sk.index).to_numpy()})
@@ -227,6 +257,9 @@ def peer_tests_table(c):
                         "z": t["z"], "p (one-sided)": t["p"], "q (BH)": t["q"],
                         "Moves with " + c.source: t["significant"]})
     n = int(t["significant"].sum())
+    missing = {k: v for k, v in missing_tickers(c, c.src_events["event_id"]).items() if k in set(t["ticker"])}
+    short = (f" A peer has fewer than the {len(c.src_events)} events where it lacks price data: "
+             f"{missing_phrase(c, missing)}." if missing else "")
     return exhibits.table(
         tbl, title=(f"{n} of {len(t)} peers move with {c.source} on its own news after Benjamini-Hochberg at "
                     f"{fmt.pct(c.alpha, 0)}"),
@@ -235,7 +268,7 @@ def peer_tests_table(c):
                  "q (BH)": lambda v: fmt.num(v, 3)},
         notes=(f"Per peer, over the pooled {c.source} events: z = sum of the peer's standardised {c.main_lab} CARs, each "
                f"signed by {c.source}'s own CAR, over the square root of the sum of their variances df/(df - 2) (Patell). "
-               "q: Benjamini-Hochberg adjusted p-value across the peers (false discovery rate)."))
+               "q: Benjamini-Hochberg adjusted p-value across the peers (false discovery rate)." + short))
 
 
 # --------------------------------------------------------------------------- Forbes-Rigobon
@@ -252,7 +285,7 @@ def crisis_table(c):
     return exhibits.table(
         tbl, title=(f"{c.source} was calmer than in its tranquil window in {na} of {len(t)} crisis windows, where the "
                     "Forbes-Rigobon test does not apply" if na else
-                    f"Forbes-Rigobon across {len(t)} crisis windows: {', '.join(t['answer'])}"),
+                    f"Forbes-Rigobon across {len(t)} crisis window{'s' if len(t) != 1 else ''}: {', '.join(t['answer'])}"),
         source=f"{PRICE_LINE}; {EVENT_LINE}.",
         formats={"Day-0 move": _pct, "delta": lambda v: fmt.num(v, 2)},
         notes=(f"Rule: {c.rule_long}. The tranquil window may be made of separate stretches. Periods: non-overlapping "
@@ -295,7 +328,7 @@ def car_paths(c):
                     linewidth=2.0 if t == c.source else 1.1)
         ax.axvline(0, color="#8c8c8c", linewidth=0.6, linestyle=":")
         ax.axhline(0, color="#8c8c8c", linewidth=0.5)
-        ax.set_title(f"{e}: {ev.at[e, 'kind'].replace('_', ' ')} ({ev.at[e, 'origin']})\nday 0 {fmt.date(ev.at[e, 'day0'])}",
+        ax.set_title(f"{e}: {event_kind_label(ev.at[e, 'kind'])} ({ev.at[e, 'origin']})\nday 0 {fmt.date(ev.at[e, 'day0'])}",
                      fontsize=7.5)
         ax.set_xlabel("days from day 0", fontsize=7)
     axes[0][0].set_ylabel(f"CAR from day {c.p['path_span'][0]}, %")
@@ -363,7 +396,7 @@ def dy_rolling_chart(c):
                     f"{fmt.pct(ts.max(), 1)} ({fmt.date(ts.idxmax())}){cmp}"),
         source=f"{PRICE_LINE}; {EVENT_LINE} (dotted lines, labelled above the chart).",
         notes=(f"Each point covers the {c.p['dy_window']} trading days ending on its date, with every ticker that has a "
-               f"return on each of them ({nv.min()} to {nv.max()} tickers), VAR({c.p['dy_rolling_lags']}), generalized "
+               f"return on each of them ({nv.min() if nv.min() == nv.max() else f'{nv.min()} to {nv.max()}'} tickers), VAR({c.p['dy_rolling_lags']}), generalized "
                f"FEVD at {c.p['dy_horizon']} days, rows normalised. Shaded: the crisis windows of the Forbes-Rigobon rule, "
                f"up to the last price. {len(ts)} windows."))
 
@@ -390,8 +423,9 @@ def dy_net_chart(c):
         fig, title=(f"{c.source}'s net spillover is {_pct(net)} over {c.static_period}; {srt.index[-1]} transmits most "
                     f"({_pct(srt.iloc[-1])}), {srt.index[0]} receives most ({_pct(srt.iloc[0])})"),
         source=f"{PRICE_LINE}.",
-        notes=(f"Bars: static Diebold-Yilmaz over {c.static_period} (all {len(srt)} tickers; the span ends where the first "
-               "ticker's data ends). " + ("Dots: the latest rolling window; a ticker without a dot was not trading through it. "
+        notes=(f"Bars: static Diebold-Yilmaz over {c.static_period} (all {len(srt)} tickers; the span ends where "
+               f"{c.static_end_note or 'the data end'}). "
+               + ("Dots: the latest rolling window; a ticker without a dot has no price data through it. "
                                           if c.rolling is not None else "")
                + ("SMH is an exchange-traded fund that holds several of the chip stocks here, so part of its transmission "
                   "restates theirs." if "SMH" in s.net.index else "")))
