@@ -6,6 +6,7 @@ state the finding, notes the method and period; charts draw nothing after the la
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Rectangle
@@ -76,7 +77,7 @@ def missing_phrase(c, missing: dict[str, list[str]]) -> str:
         first, last = c.ticker_spans.at[t, "first"], c.ticker_spans.at[t, "last"]
         d0 = c.events.set_index("event_id").loc[ids, "day0"]
         why = ("its returns start " + fmt.date(first) if (d0 < first).all() else
-               "its price data end " + fmt.date(last) if (d0 > last).all() else "no return on a window day")
+               "its price data ends " + fmt.date(last) if (d0 > last).all() else "no return on a window day")
         parts.append(f"{t} for {', '.join(ids)} ({why})")
     return "; ".join(parts)
 
@@ -93,6 +94,39 @@ def _tickers_cell(s: str, n_all: int) -> str:
 def _grey(t: float) -> tuple:
     g = 1.0 - 0.85 * min(max(t, 0.0), 1.0)
     return (g, g, g)
+
+
+_RISE = "#404040"
+
+
+def _frame(t: float) -> float:
+    """Line width (points) of a rise's frame: 0.4 for none, 2.0 at the clipping level and above."""
+    return 0.4 + 1.6 * min(max(t, 0.0), 1.0)
+
+
+#: peer lines in grey print: distinct markers (hollow) beside the dash patterns
+PEER_MARKERS = ["o", "s", "^", "D", "v", "x"]
+
+
+def _end_labels(ax, ends: dict[str, tuple[float, float]], fontsize: float = 6.5, min_gap: float = 0.07) -> None:
+    """Name each line at its last point (x, y in data units), right of it; labels that would
+    overprint are moved apart vertically by at least `min_gap` of the y range."""
+    from matplotlib.transforms import offset_copy
+
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) * min_gap
+    items = sorted((y, x, k) for k, (x, y) in ends.items() if np.isfinite(y))
+    ys = [y for y, _, _ in items]
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    over = (ys[-1] - hi) if ys else 0
+    if over > 0:
+        ys = [y - over for y in ys]
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    tr = offset_copy(ax.transData, fig=ax.figure, x=3, y=0, units="points")
+    for (_, x, k), y in zip(items, ys, strict=True):
+        ax.text(x, y, k, transform=tr, fontsize=fontsize, va="center", ha="left", color=style.INK, clip_on=False)
 
 
 def car_heatmap(c):
@@ -115,9 +149,9 @@ def car_heatmap(c):
             t = abs(v) / lim
             if v < 0:
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=_grey(t), edgecolor="white", linewidth=0.4))
-            else:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white", edgecolor=_grey(0.15 + 0.35 * min(t, 1)),
-                                       hatch="////" if t > 0.5 else "//", linewidth=0.0))
+            else:  # a rise: a frame inside the cell, thicker for a larger rise (nothing crosses the number)
+                ax.add_patch(Rectangle((j - 0.42, i - 0.40), 0.84, 0.80, facecolor="white", edgecolor=_RISE,
+                                       linewidth=_frame(t)))
             sig = np.isfinite(p) and p < c.alpha
             label = ("0" if abs(v) < 0.005 else f"{100 * v:+.0f}".replace("-", "\u2212")) + ("*" if sig else "")
             ax.text(j, i, label, ha="center", va="center", fontsize=5.2,
@@ -134,14 +168,14 @@ def car_heatmap(c):
         s.set_visible(False)
     key = [Patch(facecolor=_grey(1.0), edgecolor="white", label=f"negative, {fmt.pct(lim, 0)} or more"),
            Patch(facecolor=_grey(0.4), edgecolor="white", label="negative, smaller"),
-           Patch(facecolor="white", edgecolor=_grey(0.4), hatch="//", label="positive, smaller"),
-           Patch(facecolor="white", edgecolor=_grey(1.0), hatch="////", label=f"positive, {fmt.pct(lim, 0)} or more")]
+           Patch(facecolor="white", edgecolor=_RISE, linewidth=_frame(0.3), label="positive, smaller"),
+           Patch(facecolor="white", edgecolor=_RISE, linewidth=_frame(1.0), label=f"positive, {fmt.pct(lim, 0)} or more")]
     ax.legend(handles=key, loc="upper center", ncol=4, fontsize=6, bbox_to_anchor=(0.5, -0.005), frameon=False)
     n_sig = int(((pv < c.alpha) & car.notna()).to_numpy().sum())
     n_cells = int(car.notna().to_numpy().sum())
     worst = car.stack().idxmin()
     notes = (f"Cells: cumulative abnormal return over trading days {c.main_lab}, in percent, with its sign; darker fill = "
-             "larger fall, denser hatching = larger rise (the shading is clipped at the 95th percentile of |CAR|, "
+             "larger fall, thicker frame = larger rise (the shading is clipped at the 95th percentile of |CAR|, "
              f"{fmt.pct(lim, 0)}). * and bold: per-stock t test significant at {fmt.pct(c.alpha, 0)} (two-sided; "
              "estimation-period residual variance with the prediction-error correction); italic: flagged fallback model "
              "(short estimation window or market-adjusted); n/a: no return on a window day. Market model fitted by OLS "
@@ -240,7 +274,9 @@ def pooled_table(c):
                                    "p ": [np.nan]}), grp], ignore_index=True)
     return exhibits.table(
         grp, title=(f"Signed by {c.source}'s own move, the peers' {c.main_lab} abnormal return on {c.source} news has a "
-                    f"Stouffer z of {fmt.num(g['z'], 2)} (one-sided p {fmt.num(g['p'], 3)}) over {g['n_events']} events"),
+                    f"Stouffer z of {fmt.num(g['z'], 2)} (one-sided p {fmt.num(g['p'], 3)}) over {g['n_events']} events"
+                    + (f"; the test's power against {c.peer_effect} is {fmt.pct(c.peer_power, 0)}"
+                       if np.isfinite(c.peer_power) else "")),
         source=f"{PRICE_LINE}; {EVENT_LINE}.",
         formats={"Mean CAR": _pct, "Stouffer KP z": lambda v: fmt.num(v, 2), "p": lambda v: fmt.num(v, 3),
                  "Portfolio BMP t": lambda v: fmt.num(v, 2), "p ": lambda v: fmt.num(v, 3)},
@@ -248,7 +284,9 @@ def pooled_table(c):
                f"Kolari-Pynnonen t multiplied by the sign of {c.source}'s own CAR, so good and bad news do not cancel; "
                "one-sided p. Other rows, unsigned (two-sided p): by who the news came from, then by event kind. Stouffer z = "
                "sum of the events' t / sqrt(events); Portfolio BMP t = BMP test over the events' standardised peer-portfolio "
-               f"CARs (needs {es.MIN_POOLED_EVENTS} events)."))
+               f"CARs (needs {es.MIN_POOLED_EVENTS} events). Power: share of {c.p['peer_power_reps']} seeded simulated "
+               "samples, at these events' own CAR spreads and peer cross-correlations, in which the first row's test "
+               f"rejects at {fmt.pct(c.alpha, 0)} (with no spill-over it rejects in {fmt.pct(c.peer_size, 1)}: its size)."))
 
 
 def peer_tests_table(c):
@@ -316,21 +354,32 @@ def fr_table(c):
                "adjusted value is shown for information only (the adjustment does not apply)."))
 
 
+_PEER_GREYS = ["#404040", "#5e5e5e", "#7a7a7a", "#4d4d4d", "#6b6b6b"]
+
+
 def car_paths(c):
     shown = list(dict.fromkeys(c.paths["event_id"]))
     fig, axes = style.figure(1, len(shown), figsize=(7.0, 3.0), sharey=True, squeeze=False)
     ev = c.events.set_index("event_id")
     for ax, e in zip(axes[0], shown, strict=True):
         p = c.paths[c.paths["event_id"] == e]
+        ends = {}
         for k, t in enumerate(c.path_tickers):
-            s = p[p["ticker"] == t].set_index("rel_day")["car"]
-            ax.plot(s.index, 100 * s.to_numpy(float), label=t, color=style.GREYS[k % 6], linestyle=style.DASHES[k % 6],
-                    linewidth=2.0 if t == c.source else 1.1)
+            s = p[p["ticker"] == t].set_index("rel_day")["car"].dropna()
+            src = t == c.source
+            ax.plot(s.index, 100 * s.to_numpy(float), label=t, color=style.INK if src else _PEER_GREYS[k % 5],
+                    linestyle="-" if src else style.DASHES[k % 6], linewidth=2.2 if src else 1.0,
+                    marker=None if src else PEER_MARKERS[(k - 1) % 6], markevery=3, markersize=3.2,
+                    markerfacecolor="white", markeredgewidth=0.8)
+            if len(s):
+                ends[t] = (float(s.index[-1]), 100 * float(s.iloc[-1]))
         ax.axvline(0, color="#8c8c8c", linewidth=0.6, linestyle=":")
         ax.axhline(0, color="#8c8c8c", linewidth=0.5)
         ax.set_title(f"{e}: {event_kind_label(ev.at[e, 'kind'])} ({ev.at[e, 'origin']})\nday 0 {fmt.date(ev.at[e, 'day0'])}",
                      fontsize=7.5)
         ax.set_xlabel("days from day 0", fontsize=7)
+        last_ends = ends
+    _end_labels(axes[0][-1], last_ends, fontsize=6)
     axes[0][0].set_ylabel(f"CAR from day {c.p['path_span'][0]}, %")
     h, lb = axes[0][0].get_legend_handles_labels()
     fig.legend(h, lb, loc="upper center", ncol=len(c.path_tickers), bbox_to_anchor=(0.5, 0.0))
@@ -450,19 +499,29 @@ def beta_chart(c):
     rb = c.rb
     med = rb.groupby("date")["corr"].median()
     fig, ax = style.figure()
-    ax.plot(med.index, med.to_numpy(), color=style.INK, linewidth=2.0, label=f"median of {len(c.peers)} peers")
+    ax.plot(med.index, med.to_numpy(), color=style.INK, linewidth=2.2, label=f"median of {len(c.peers)} peers")
+    every = max(len(med) // 12, 1)
+    ends = {"median": (mdates.date2num(med.index[-1]), float(med.iloc[-1]))}
     for k, t in enumerate(c.p["main_peers"]):
-        s = rb[rb["ticker"] == t].set_index("date")["corr"]
-        ax.plot(s.index, s.to_numpy(), color=style.GREYS[(k + 1) % 6], linestyle=style.DASHES[(k + 1) % 6],
-                linewidth=1.0, label=t)
+        s = rb[rb["ticker"] == t].set_index("date")["corr"].dropna()
+        ax.plot(s.index, s.to_numpy(), color=_PEER_GREYS[k % 5], linestyle=style.DASHES[(k + 1) % 6], linewidth=0.9,
+                marker=PEER_MARKERS[k % 6], markevery=every, markersize=3.2, markerfacecolor="white",
+                markeredgewidth=0.8, label=t)
+        if len(s):
+            ends[t] = (mdates.date2num(s.index[-1]), float(s.iloc[-1]))
     ax.set_xlim(med.index[0], med.index[-1])
     _shade_crises(ax, c, med.index[-1])
     style.date_axis(ax)
     ax.set_ylabel(f"Correlation with {c.source}'s market residual")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
+    _end_labels(ax, ends)
+    last = med.iloc[-1]
+    where = (f"its highest in the period (range {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)})" if last >= med.max()
+             else f"its lowest in the period (range {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)})" if last <= med.min()
+             else f"within a range of {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)}")
     return exhibits.figure(
-        fig, title=(f"The median peer's correlation with {c.source}'s own (market-residual) shocks was {fmt.num(med.iloc[-1], 2)} "
-                    f"on {fmt.date(med.index[-1])}, within a range of {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)}"),
+        fig, title=(f"The median peer's correlation with {c.source}'s own (market-residual) shocks was {fmt.num(last, 2)} "
+                    f"on {fmt.date(med.index[-1])}, {where}"),
         source=f"{PRICE_LINE}.",
         notes=(f"Rolling {c.p['beta_window']}-day windows: correlation of each peer's and {c.source}'s residuals from a "
                f"regression on {c.market} (a partial correlation given the market). Shaded: crisis windows of the "
