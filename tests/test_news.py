@@ -103,6 +103,19 @@ def test_the_sentences_leak_nothing(day):
     assert leaks.audit_text(text, day) == []
 
 
+def test_event_quotes_have_no_nested_brackets(evening):
+    """The events sentence quotes each event's description in brackets: the quote carries no
+    parentheses of its own (E07's '(+207%)' is dropped); one event is named in the singular."""
+    s = next(t for k, t in evening.sentences if k == "events")
+    assert "E07 (Q2 2025 results: revenue $1.213B, backlog $30.1B, FY25\u2026): CRWV -20.8%" in s
+    depth = 0
+    for ch in s:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        assert 0 <= depth <= 1, s
+    latest = next(t for k, t in news.whats_new("latest").sentences if k == "events")
+    assert "1 dated event; the day-0 move of CRWV: E26" in latest and "largest" not in latest
+
+
 def test_usd_range():
     assert news.usd_range(5050, 5150) == "$5.05bn-$5.15bn"
     assert news.usd_range(12000, 14000) == "$12bn-$14bn"

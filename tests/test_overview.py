@@ -114,6 +114,43 @@ def test_abridge_cuts_at_a_word_boundary():
     assert abridge("Short; second clause", 60) == "Short"
 
 
+def test_abridge_keeps_parentheses_balanced():
+    """A clause is never cut open inside a parenthesis (events.csv E03, E23), and a
+    label quoted in brackets drops its own parentheticals: no nested, no unbalanced ones."""
+    from analysis.data import load_events
+    from analysis.overview import abridge
+
+    ev = load_events().set_index("event_id")["description"]
+    # the ';' inside E03's parenthesis does not end the clause: the parenthetical is kept whole
+    assert abridge(ev["E03"]).startswith("CoreWeave IPO priced Thursday evening at $40 (below $47-55 range")
+    assert abridge(ev["E03"]).endswith(")")
+    assert abridge(ev["E07"], 60, brackets=False) == "Q2 2025 results: revenue $1.213B, backlog $30.1B, FY25\u2026"
+    for d in ev:
+        for out in (abridge(d), abridge(d, 60), abridge(d, 60, brackets=False)):
+            depth = 0
+            for ch in out:
+                depth += {"(": 1, ")": -1}.get(ch, 0)
+                assert depth >= 0, out
+            assert depth == 0, out
+        assert "(" not in abridge(d, 60, brackets=False)
+
+
+def test_the_events_table_lists_every_dated_event_with_reader_labels():
+    """Table 3 lists every event the event study tests (E01 and E02 came before the IPO), so the
+    counts agree with section 04's; kinds read as words, never as codes."""
+    from analysis.data import load_events
+    from analysis.sections import overview as section
+
+    sec = section.build(as_of="latest")
+    tbl = sec.items["events"].data
+    ids = [r[0] for r in tbl["table"]["rows"]]
+    assert ids == sorted(load_events()["event_id"]) and ids[:2] == ["E01", "E02"]
+    assert tbl["title"].startswith(f"{len(ids)} dated events") and "2 came before the IPO" in tbl["title"]
+    assert "E01 and E02 came before CRWV's listing on 2025-03-28" in sec.items["events_intro"]
+    kinds = {r[2] for r in tbl["table"]["rows"]}
+    assert {"M&A", "sector news", "IPO"} <= kinds and not any("_" in k for k in kinds)
+
+
 def test_common_period_returns_stops_at_the_last_date_every_column_has():
     # hand-worked: B ends a day early, so the common end is 2025-01-02; A 100 -> 110 = +10%,
     # B 100 -> 95 = -5%; A's later 150 is ignored.

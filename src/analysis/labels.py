@@ -104,6 +104,21 @@ MEASURE_LABELS: dict[str, str] = {
 }
 
 
+#: events.csv `kind` -> name in tables and prose
+EVENT_KIND_LABELS: dict[str, str] = {
+    "sector_news": "sector news",
+    "ipo": "IPO",
+    "earnings": "earnings",
+    "m_and_a": "M&A",
+    "lockup": "lock-up expiry",
+    "contract": "contract",
+    "guidance": "guidance",
+    "financing": "financing",
+    "index": "index inclusion",
+    "other": "other",
+}
+
+
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
@@ -117,4 +132,10 @@ def metric_label(metric: str, capital: bool = False) -> str:
 def measure_label(measure: str, capital: bool = False) -> str:
     """'revenue_share' -> 'share of revenue'."""
     s = MEASURE_LABELS.get(measure) or str(measure).replace("_", " ")
+    return _cap(s) if capital else s
+
+
+def event_kind_label(kind: str, capital: bool = False) -> str:
+    """'m_and_a' -> 'M&A', 'sector_news' -> 'sector news' (events.csv `kind`)."""
+    s = EVENT_KIND_LABELS.get(kind) or str(kind).replace("_", " ")
     return _cap(s) if capital else s

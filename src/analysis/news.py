@@ -35,7 +35,8 @@ GUIDANCE_FAMILIES = ("revenue", "adjusted_operating_income", "capex", "interest_
 TARGETS = ("active_power_mw_target",)
 #: how many events the front page names (the largest moves of the company's shares first)
 MAX_EVENTS = 4
-#: an event is named by the first clause of its description, cut to this many characters
+#: an event is named by the first clause of its description without its parentheticals (it is quoted
+#: in brackets: no nested ones), cut to this many characters
 LABEL_CHARS = 60
 _FAMILY_NAMES = {"revenue": "revenue", "adjusted_operating_income": "adjusted operating income",
                  "capex": "capex", "interest_expense": "interest expense"}
@@ -229,7 +230,7 @@ def _events(as_of, since: pd.Timestamp | None, cutoff: pd.Timestamp, company: st
     for r in ev.sort_values(["announced", "event_id"]).itertuples():
         traded = r.day0 <= cutoff
         rows.append({"event_id": r.event_id, "announced": r.announced, "day0": r.day0, "kind": r.kind,
-                     "origin": r.origin, "label": abridge(r.description, LABEL_CHARS), "traded": traded,
+                     "origin": r.origin, "label": abridge(r.description, LABEL_CHARS, brackets=False), "traded": traded,
                      "ret_company": _day_return(px, company, r.day0) if traded else math.nan,
                      "ret_origin": (_day_return(px, r.origin, r.day0)
                                     if traded and r.origin in tickers and r.origin != company else math.nan)})
@@ -346,7 +347,9 @@ def _event_sentence(ev: pd.DataFrame, since: str | None, company: str, on_result
         if pd.notna(r.ret_origin):
             b += f", {r.origin} {fmt.pct(r.ret_origin, sign=True)}"
         bits.append(b)
-    s = head + (f"; the largest day-0 moves of {company}: " + "; ".join(bits) if bits else "")
+    which = ("the largest day-0 moves" if len(traded) > len(top) else
+             "the day-0 move" if len(top) == 1 else "the day-0 moves")
+    s = head + (f"; {which} of {company}: " + "; ".join(bits) if bits else "")
     if len(pending):
         ids = ", ".join(pending["event_id"])
         s += (f". {ids} came after the last close: the shares trade on {'it' if len(pending) == 1 else 'them'} "

@@ -73,10 +73,11 @@ def events_in_range(events: pd.DataFrame, start, end) -> pd.DataFrame:
 
 
 def events_to_date(events: pd.DataFrame, start, last_close) -> pd.DataFrame:
-    """Events with day 0 on or after `start` (the IPO), sorted by day 0, with `traded`: day 0 on
-    or before `last_close`. An event announced after the last close (day 0 in the next session)
-    is listed with traded=False: it was news that evening, and nothing has traded on it yet."""
-    m = events["day0"] >= pd.Timestamp(start)
+    """Events with day 0 on or after `start` (the IPO; None: every event), sorted by day 0, with
+    `traded`: day 0 on or before `last_close`. An event announced after the last close (day 0 in
+    the next session) is listed with traded=False: it was news that evening, and nothing has
+    traded on it yet."""
+    m = events["day0"] >= pd.Timestamp(start) if start is not None else events["day0"].notna()
     out = events[m].sort_values(["day0", "event_id"]).reset_index(drop=True)
     return out.assign(traded=(out["day0"] <= pd.Timestamp(last_close)).to_numpy())
 
@@ -94,8 +95,25 @@ def common_period_returns(index: pd.DataFrame) -> tuple[pd.Timestamp, pd.Series]
     return last_common, index.loc[last_common] / 100 - 1
 
 
-def abridge(text: str, limit: int = 110) -> str:
+def abridge(text: str, limit: int = 110, brackets: bool = True) -> str:
     """First clause of `text` (up to the first ';' outside brackets and quotes), cut at a word
     boundary to `limit` characters with an ellipsis when shortened, brackets and quotes balanced
-    (`report.fmt.shorten`)."""
-    return fmt.shorten(fmt.first_clause(text), limit)
+    (`report.fmt.shorten`). brackets=False drops every parenthetical first (for a label that is
+    itself quoted in brackets: no nested parentheses)."""
+    first = fmt.first_clause(text)
+    if not brackets:
+        first = _drop_parentheticals(first)
+    return fmt.shorten(first, limit)
+
+
+def _drop_parentheticals(s: str) -> str:
+    """`s` without its '( ... )' groups (an unclosed one runs to the end), spaces tidied."""
+    out, d = [], 0
+    for ch in s:
+        if ch == "(":
+            d += 1
+        elif ch == ")" and d:
+            d -= 1
+        elif not d:
+            out.append(ch)
+    return " ".join("".join(out).split()).replace(" ,", ",").replace(" :", ":").replace(" .", ".").strip(" ,;:")

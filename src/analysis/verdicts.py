@@ -42,7 +42,7 @@ THESIS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 #: Answers that say the data do not carry a conclusion; the front page prints them as such.
-NO_CONCLUSION = ("not applicable", "not measurable", "mixed", "insufficient data")
+NO_CONCLUSION = ("not applicable", "not measurable", "mixed", "insufficient data", "not shown")
 
 #: A headline has at most this many words (numbers count as words): it must fit a thesis bullet.
 HEADLINE_MAX_WORDS = 22

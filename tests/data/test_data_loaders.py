@@ -46,6 +46,19 @@ def test_price_rows_and_ranges():
     assert p.groupby("ticker")["date"].is_monotonic_increasing.all()
 
 
+def test_every_results_release_is_an_earnings_event():
+    """CoreWeave's results days are one kind, 'earnings', whatever else the release carried: E14
+    (the Q3 2025 results of 2025-11-10, with the FY2025 guidance cut) is one of them, so the
+    pooled-by-kind table does not make it a group of its own."""
+    ev = D.load_events()
+    results = ev[(ev["origin"] == "CRWV") & ev["description"].str.match(r"Q[1-4](?:/FY\d{4})?(?: 20\d\d)? results")]
+    assert set(results["event_id"]) == {"E04", "E07", "E14", "E22", "E24", "E26"}
+    assert (results["kind"] == "earnings").all(), results[["event_id", "kind"]]
+    e14 = ev.set_index("event_id").loc["E14"]  # its provenance is unchanged by the reclassification
+    assert "guide cut" in e14["description"] and "longbridge.cn/news/265246511" in e14["source"]
+    assert e14["source_date"] == pd.Timestamp("2025-11-11") and e14["confidence"] == "high"
+
+
 def test_dtypes():
     f = D.load_fundamentals(data_dir=DATA)
     for c in ("period_start", "period_end", "published"):

@@ -166,7 +166,7 @@ def test_verdict_not_applicable_when_source_calmer(check_headline):
     assert "delta -0.30" in v.sentence and "2025-08-13 to 2025-10-02" in v.sentence and "rule text" in v.sentence
     assert "contagion" not in v.sentence.lower().replace("contagion or", "")
     assert v.period == "2025-08-13 to 2025-10-02"
-    check_headline(v, "CRWV calmer in the 1 crisis window than before them, delta -0.30 (2025-08-13 to 2025-10-02)")
+    check_headline(v, "CRWV calmer in the crisis window than before it, delta -0.30 (2025-08-13 to 2025-10-02)")
 
 
 def test_verdict_interdependence_contagion_and_mixed(check_headline):
@@ -180,7 +180,15 @@ def test_verdict_interdependence_contagion_and_mixed(check_headline):
     mixed = cg.contagion_verdict(_crises((*K1, 0.4, "interdependence", 20, 0, 5, 18),
                                          (*k2, -0.2, cg.NOT_APPLICABLE, 20, 0, 0, 18)), "CRWV")
     assert mixed.answer == "mixed" and "E07" in mixed.sentence and "E14" in mixed.sentence
-    assert check_headline(mixed) == "interdependence from 2025-08-13; CRWV calmer from 2025-11-11 (2 crisis windows)"
+    assert check_headline(mixed) == "interdependence (crisis window from 2025-08-13); CRWV calmer (from 2025-11-11)"
+    # the latest note's case: four windows, two of them calmer, their start dates joined by 'and'
+    k3 = ("K3", "E22", pd.Timestamp("2026-02-27"), pd.Timestamp("2026-04-20"), "ok")
+    k4 = ("K4", "E24", pd.Timestamp("2026-05-08"), pd.Timestamp("2026-06-30"), "ok")
+    four = cg.contagion_verdict(_crises((*K1, 0.11, "interdependence", 20, 0, 5, 18), (*k2, 0.04, "mixed", 20, 8, 2, 18),
+                                        (*k3, -0.14, cg.NOT_APPLICABLE, 20, 0, 0, 18),
+                                        (*k4, -0.38, cg.NOT_APPLICABLE, 20, 0, 0, 18)), "CRWV")
+    assert check_headline(four) == ("interdependence (crisis window from 2025-08-13); contagion for 8 of 20 peers "
+                                    "(from 2025-11-11); CRWV calmer (from 2026-02-27 and 2026-05-08)")
     # many windows: each answer with its number of windows instead of their dates, within the bound
     many = [(f"K{i}", f"E{i:02d}", pd.Timestamp(f"2025-{i:02d}-01"), pd.Timestamp(f"2025-{i:02d}-20"), "ok")
             for i in range(1, 13)]

@@ -73,6 +73,71 @@ def test_too_few_events_is_insufficient(check_headline):
     check_headline(v, "only 2 pooled SRC events, at least")
 
 
+def _no_rejection(n_events=3):
+    group = {"n_events": n_events, "z": 0.91, "p": 0.181, "mean_aligned_car": 0.011}
+    tests = pd.DataFrame({"q": [0.5] * 20, "significant": [False] * 20})
+    src = pd.DataFrame({"day0": pd.bdate_range("2025-05-15", periods=n_events, freq="20B")})
+    return group, tests, src
+
+
+def test_no_rejection_with_low_power_is_not_shown(check_headline):
+    """A test that could not have detected the spill-over says nothing by not rejecting: below
+    `min_power` the answer is 'not shown' (no conclusion), with the power in the headline."""
+    group, tests, src = _no_rejection()
+    weak = pl.peers_verdict(group, tests, src, "SRC", "[0,+1]", power=0.4, effect="peers that take a tenth")
+    assert weak.answer == "not shown" and not weak.conclusive
+    assert "40%" in weak.sentence and "peers that take a tenth" in weak.sentence and "not evidence" in weak.sentence
+    check_headline(weak, "too few events (power 40%)", "pooled z 0.91, p 0.181 over 3 events", "0 of 20 peers")
+    strong = pl.peers_verdict(group, tests, src, "SRC", "[0,+1]", power=0.9)
+    assert strong.answer == "no" and "90%" in strong.sentence and strong.evidence["power"] == 0.9
+    assert pl.peers_verdict(group, tests, src, "SRC", "[0,+1]").answer == "no"  # power not checked
+    # a rejection is evidence whatever the power
+    rejected = pl.peers_verdict({**group, "z": 2.5, "p": 0.006}, tests.assign(significant=[True] + [False] * 19),
+                                src, "SRC", "[0,+1]", power=0.4)
+    assert rejected.answer == "yes"
+
+
+def _design(n_events, n_peers=20, rbar=0.0, sd=0.02, move=0.2):
+    return pd.DataFrame({"event_id": [f"E{i}" for i in range(n_events)], "source_move": move, "rbar": rbar,
+                         "sd_car": [np.full(n_peers, sd)] * n_events})
+
+
+def test_group_power_matches_the_test_functions_by_brute_force():
+    """The vectorised simulation gives the rejection rate of the real statistic: the same model
+    drawn sample by sample through `event_study.kolari_pynnonen_t` and `aligned_group_test`
+    rejects at the same rate (within Monte Carlo error), and with no spill-over at about alpha."""
+    design = _design(4, rbar=0.2)
+    share = 0.02  # shift of 0.2 sd per peer
+    rng = np.random.default_rng(3)
+    reps, hits = 600, 0
+    for _ in range(reps):
+        rows = []
+        for e in design["event_id"]:
+            scar = share * 0.2 / 0.02 + np.sqrt(0.2) * rng.normal() + np.sqrt(0.8) * rng.normal(size=20)
+            t, _ = es.kolari_pynnonen_t(scar, 0.2)
+            rows.append({"event_id": e, "window": "w", "test": "kolari_pynnonen", "statistic": t, "mean_car": 0.0})
+        src = pd.DataFrame({"event_id": design["event_id"], "sign": 1})
+        hits += pl.aligned_group_test(pd.DataFrame(rows), src, "w")["p"] <= 0.05
+    brute = hits / reps
+    fast = pl.aligned_group_power(design, share, reps=4000, seed=1)
+    assert abs(fast - brute) < 3 * np.sqrt(brute * (1 - brute) / reps) + 0.01, (fast, brute)
+    assert 0.03 <= pl.aligned_group_power(design, 0.0, reps=4000, seed=2) <= 0.07
+
+
+def test_group_power_grows_with_the_events_and_the_spill_over():
+    """With uncorrelated peers the pooled z is about N(shift sqrt(N E), 1): power Phi(shift sqrt(NE)
+    - 1.645) (t tails add a little); more events, a larger share, more power; correlated peers, less."""
+    from scipy import stats
+
+    share = 0.01  # shift 0.1 sd per peer
+    approx = float(stats.norm.cdf(0.1 * np.sqrt(20 * 11) - stats.norm.ppf(0.95)))
+    p11 = pl.aligned_group_power(_design(11), share, reps=4000)
+    assert abs(p11 - approx) < 0.05, (p11, approx)
+    assert pl.aligned_group_power(_design(3), share, reps=4000) < p11 < pl.aligned_group_power(_design(11), 2 * share, reps=4000)
+    assert pl.aligned_group_power(_design(11, rbar=0.3), share, reps=4000) < p11
+    assert np.isnan(pl.aligned_group_power(_design(0), share))
+
+
 # --------------------------------------------------------------------------- transmitter
 def _net(values, start="2026-01-02"):
     return pd.Series(values, index=pd.bdate_range(start, periods=len(values)))

@@ -123,6 +123,77 @@ def test_the_issue_rules_hold_on_the_real_data(built):
     assert (pos >= 0).all() and (pos[1:] - pos[:-1] > 6).all()
 
 
+def test_pooled_peer_test_power_at_the_note_events(built):
+    """The pooled peer test's size (about 5%) and power, recomputed from the results tables at the
+    note's own events (seeded, so exactly as recorded); with 3 pooled events at 2025-11-10 its power
+    is below 80%, so no rejection reads "not shown", never "no"."""
+    from analysis.market import pooling as pl
+
+    variant, res, _, _ = built
+    par = res["params"]
+    window = "[0,+1]"
+    ct = table_frame(res, "car_table")
+    src = pl.source_events(ct, ct[["event_id", "origin"]].drop_duplicates(), "CRWV", window)
+    peers = [t for t in par["tickers"][1:] if t != par["benchmark"]]
+    design = pl.power_inputs(ct, table_frame(res, "pooled_tests"), src, peers, window)
+    power = pl.aligned_group_power(design, par["peer_power_share"], alpha=par["alpha"], reps=par["peer_power_reps"],
+                                   seed=par["seed"])
+    assert power == pytest.approx(value_of(res, "peers_test_power"), abs=1e-12)
+    assert 0.03 <= value_of(res, "peers_test_size") <= 0.07
+    v = res["verdicts"]["peers_move_on_crwv_shocks"]
+    assert v["evidence"]["power"] == pytest.approx(power, abs=1e-12)
+    if v["evidence"]["p"] > par["alpha"] and v["evidence"]["peers_significant_bh"] == 0:
+        assert v["answer"] == ("not shown" if power < par["min_power"] else "no")
+    if variant == "2025-11-10":
+        assert len(design) == 3 and power < 0.8 and v["answer"] == "not shown"
+        assert f"power {power:.0%}" in v["headline"]
+
+
+def _section_text(out) -> str:
+    text = _norm(BeautifulSoup((out / "crwv-note.html").read_text(encoding="utf-8"), "html.parser").get_text(" "))
+    start = text.rindex("Sector contagion: how")  # the section, not the contents list
+    return text[start:text.index("Claims ledger", start)]
+
+
+def test_data_ends_are_stated_per_ticker_and_where_they_bite(built):
+    """Each ticker's returns span (from the price files), the common sample, where the whole-sample
+    spillover ends and why (front page too), the peers a table lacks for want of prices; no
+    'stops trading' (nothing says CORZ was delisted), no code-ish plurals, no build telemetry."""
+    variant, res, _, _ = built
+    sec = _section_text(VARIANTS[variant])
+    as_of = None if variant == "latest" else variant
+    px = load_prices(as_of=as_of)
+    span = {t: (g["date"].iloc[1], g["date"].iloc[-1]) for t, g in px.sort_values("date").groupby("ticker")}
+    first, last = span["CRWV"]
+    assert f"CRWV {first.date()} to {last.date()}" in sec
+    common = (max(a for a, _ in span.values()), min(b for _, b in span.values()))
+    assert f"from {common[0].date()} to {common[1].date()} (the common sample)" in sec
+    assert "stops trading" not in sec and "lag(s)" not in sec and "Run time" not in sec
+    assert not re.search(r"\((\d+) to \1 tickers\)", sec) and not re.search(r"\b1 crisis windows\b", sec)
+    v = res["verdicts"]["crwv_transmitter"]
+    if variant == "latest":
+        assert span["CORZ"][1] < last  # CORZ's prices end before CRWV's: said where it bites
+        assert f"CORZ {span['CORZ'][0].date()} to {span['CORZ'][1].date()} (its price data ends there)" in sec
+        assert f"to {span['CORZ'][1].date()}, where CORZ's price data ends" in v["headline"]
+        assert "CRWV for E01, E02 (its returns start" in sec and "CORZ for E25, E26 (its price data ends" in sec
+    else:
+        assert "price data ends" not in v["headline"] and "(21 tickers)" in sec
+
+
+def test_section_reads_as_prose(built):
+    """The event kinds as words, the contagion headline without bare date lists, and the CAR-paths
+    chart (an event-study chart) shown with the event study, before the Forbes-Rigobon part."""
+    variant, res, shown, _ = built
+    sec = _section_text(VARIANTS[variant])
+    assert "m_and_a" not in sec and "sector_news" not in sec and "m and a" not in sec
+    h = res["verdicts"]["contagion_or_interdependence"]["headline"]
+    assert not re.search(r"\d{4}-\d{2}-\d{2}, \d{4}-\d{2}-\d{2}", h), h
+    nb = json.loads((VARIANTS[variant] / "build" / "executed" / f"{NB}.ipynb").read_text(encoding="utf-8"))
+    src = [("".join(c["source"])) for c in nb["cells"]]
+    es_cell = next(i for i, t in enumerate(src) if '"headline_cars"' in t)
+    assert '"car_paths"' in src[es_cell] and not any('"car_paths"' in t for t in src[es_cell + 1:])
+
+
 def test_latest_note_verdicts_before_and_after_the_issue():
     """The numbers behind the issue: with the full data CRWV's whole-sample net spillover is
     negative while the latest window's is positive, so the verdict is 'mixed', not 'transmitter'."""

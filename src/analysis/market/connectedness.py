@@ -235,7 +235,7 @@ def dy_rolling(
 
 # --------------------------------------------------------------------------- verdict
 def transmitter_verdict(static_net: float, static_period: str, rolling_net: pd.Series, source: str,
-                        latest_windows: int = 20, window_days: int = 120) -> Verdict:
+                        latest_windows: int = 20, window_days: int = 120, end_note: str = "") -> Verdict:
     """Is `source` a net transmitter of shocks? Only when the whole sample and the latest windows agree.
 
     static_net: the source's NET spillover (fraction) over `static_period` (e.g. "2025-03-31 to
@@ -243,7 +243,11 @@ def transmitter_verdict(static_net: float, static_period: str, rolling_net: pd.S
     where it was not in the window). "transmitter" (or "receiver") when the whole-sample NET and
     every one of the last `latest_windows` rolling windows have the same sign; otherwise "mixed",
     with both numbers; "insufficient data" without a whole-sample figure or a rolling window.
+    end_note: why the whole sample ends where it does, when that is before the source's last
+    return (e.g. "CORZ's price data end"): said in the sentence and, shortly, in the headline.
     """
+    why = f"; it ends where {end_note}" if end_note else ""
+    per = f"{static_period}, where {end_note}" if end_note else static_period
     r = rolling_net.dropna()
     tail = r.iloc[-latest_windows:]
     ev = {"static_net": static_net, "latest_net": float(tail.iloc[-1]) if len(tail) else np.nan,
@@ -262,18 +266,18 @@ def transmitter_verdict(static_net: float, static_period: str, rolling_net: pd.S
     agree = bool((np.sign(tail) == np.sign(static_net)).all())
     if agree:
         sentence = (f"{source} is a net {role} of shocks: its net spillover (Diebold-Yilmaz) is {100 * static_net:+.1f}% "
-                    f"over the whole sample ({static_period}) and has the same sign in each of {span}, "
+                    f"over the whole sample ({static_period}{why}) and has the same sign in each of {span}, "
                     f"{100 * tail.iloc[-1]:+.1f}% in the {last}.")
         answer = role
-        headline = (f"{source}'s net spillover {100 * static_net:+.1f}% over {static_period}, "
+        headline = (f"{source}'s net spillover {100 * static_net:+.1f}% over {per}, "
                     f"{'positive' if static_net > 0 else 'negative'} in each of the last {len(tail)} rolling windows")
     else:
         sentence = (f"Mixed: {source}'s net spillover (Diebold-Yilmaz) is {100 * static_net:+.1f}% over the whole sample "
-                    f"({static_period}), a net {role}, but {100 * tail.iloc[-1]:+.1f}% in the {last}, and positive in "
+                    f"({static_period}{why}), a net {role}, but {100 * tail.iloc[-1]:+.1f}% in the {last}, and positive in "
                     f"{int((tail > 0).sum())} of {span}.")
         answer = "mixed"
         latest_role = "transmitter" if tail.iloc[-1] > 0 else "receiver"
-        headline = (f"{source}'s net spillover {100 * static_net:+.1f}% over {static_period} ({role}), "
+        headline = (f"{source}'s net spillover {100 * static_net:+.1f}% over {per} ({role}), "
                     f"{100 * tail.iloc[-1]:+.1f}% in the {window_days}-day window to {tail.index[-1].date().isoformat()} "
                     f"({latest_role})")
     return Verdict("crwv_transmitter", answer, sentence, ev, f"{static_period}; rolling to {tail.index[-1].date().isoformat()}",

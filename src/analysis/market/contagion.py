@@ -314,7 +314,9 @@ def _contagion_headline(tested: pd.DataFrame, answers: list, source: str, period
     if len(answers) == 1:
         a = answers[0]
         if a == NOT_APPLICABLE:
-            return f"{source} calmer in the {w} than before them, delta {delta(tested)} ({period})"
+            one = len(tested) == 1
+            return (f"{source} calmer in the {'crisis window' if one else w} than before {'it' if one else 'them'}, "
+                    f"delta {delta(tested)} ({period})")
         if a in ("contagion", "mixed"):
             return (f"{listed(list(tested['n_contagion']))} of {n} peers' correlation with {source} rose beyond its "
                     f"volatility ({w}, {period})")
@@ -326,15 +328,18 @@ def _contagion_headline(tested: pd.DataFrame, answers: list, source: str, period
     def peers(g):
         return listed(list(g["n_contagion"]))
 
-    def part(a, g, dates):
-        when = ("from " + ", ".join(_d(x) for x in g["start"])) if dates else f"in {len(g)} window{'s' if len(g) != 1 else ''}"
-        return {"contagion": f"contagion for {peers(g)} of {n} peers {when}",
-                "mixed": f"contagion for {peers(g)} of {n} peers {when}",
-                "interdependence": f"interdependence {when}", NOT_APPLICABLE: f"{source} calmer {when}"}.get(
-                    a, f"no change {when}")
+    def part(a, g, dates, first):
+        what = {"contagion": f"contagion for {peers(g)} of {n} peers", "mixed": f"contagion for {peers(g)} of {n} peers",
+                "interdependence": "interdependence", NOT_APPLICABLE: f"{source} calmer"}.get(a, "no change")
+        if not dates:
+            return f"{what} in {len(g)} window{'s' if len(g) != 1 else ''}"
+        starts = [_d(x) for x in g["start"]]
+        label = f"crisis window{'s' if len(starts) != 1 else ''} " if first else ""
+        return f"{what} ({label}from {' and '.join([', '.join(starts[:-1]), starts[-1]] if len(starts) > 1 else starts)})"
 
     for dates in (True, False):
-        head = "; ".join(part(a, tested[tested["answer"] == a], dates) for a in answers) + f" ({w})"
+        head = "; ".join(part(a, tested[tested["answer"] == a], dates, i == 0) for i, a in enumerate(answers))
+        head += "" if dates else f" ({w})"
         if len(head.split()) <= HEADLINE_MAX_WORDS:
             return head
     # the shortest form: each answer with its number of windows

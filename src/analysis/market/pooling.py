@@ -92,18 +92,71 @@ def aligned_peer_tests(car_table: pd.DataFrame, src: pd.DataFrame, peers: list[s
     return out
 
 
+def power_inputs(car_table: pd.DataFrame, by_event: pd.DataFrame, src: pd.DataFrame, peers: list[str],
+                 window: str) -> pd.DataFrame:
+    """The design of the aligned group test at the note's events, for `aligned_group_power`.
+
+    One row per pooled source event with a Kolari-Pynnonen statistic: event_id, source_move
+    (|source CAR| in `window`, fraction), rbar (the event's average cross-correlation of the
+    peers' estimation-period abnormal returns), sd_car (array: each peer's sd of its CAR in
+    `window`, fraction; peers without one left out).
+    """
+    kp = by_event[(by_event["window"] == window) & (by_event["test"] == "kolari_pynnonen")].set_index("event_id")
+    ct = car_table[(car_table["window"] == window) & car_table["ticker"].isin(peers)]
+    rows = []
+    for e, move in zip(src["event_id"], src["source_car"].astype(float), strict=True):
+        if e not in kp.index or not np.isfinite(float(kp.at[e, "statistic"])):
+            continue
+        sd = ct.loc[ct["event_id"] == e, "sd_car"].to_numpy(float)
+        sd = sd[np.isfinite(sd) & (sd > 0)]
+        if len(sd) >= 2:
+            rows.append({"event_id": e, "source_move": abs(move), "rbar": float(kp.at[e, "rbar"]), "sd_car": sd})
+    return pd.DataFrame(rows, columns=["event_id", "source_move", "rbar", "sd_car"])
+
+
+def aligned_group_power(design: pd.DataFrame, share: float, alpha: float = 0.05, reps: int = 2000,
+                        seed: int = 0) -> float:
+    """Share of seeded simulated samples in which the aligned group test rejects (p <= `alpha`).
+
+    `design`: `power_inputs` (the note's events, peers, CAR spreads and cross-correlations). In
+    each sample and event every peer's standardised CAR is share x source_move / sd_car (the
+    peers take `share` of the source's move, in its direction) plus equicorrelated standard
+    normal noise with correlation rbar (the Kolari-Pynnonen setting); each event's BMP t is
+    adjusted by sqrt((1 - rbar)/(1 + (N - 1) rbar)) (`event_study.kolari_pynnonen_t`) and the
+    events are combined as in `aligned_group_test` (Stouffer z, one-sided normal p). share 0
+    gives the test's size, share > 0 its power against that spill-over. NaN without events.
+    """
+    if design.empty:
+        return np.nan
+    rng = np.random.default_rng(seed)
+    t_sum = np.zeros(reps)
+    for r in design.itertuples(index=False):
+        n = len(r.sd_car)
+        rb = min(max(float(r.rbar), 0.0), 0.999) if np.isfinite(r.rbar) else 0.0
+        shift = share * r.source_move / r.sd_car
+        scar = shift + np.sqrt(rb) * rng.normal(size=(reps, 1)) + np.sqrt(1.0 - rb) * rng.normal(size=(reps, n))
+        t = scar.mean(axis=1) / (scar.std(axis=1, ddof=1) / np.sqrt(n))
+        t_sum += t * np.sqrt((1 - r.rbar) / (1 + (n - 1) * r.rbar))
+    return float(np.mean(stats.norm.sf(t_sum / np.sqrt(len(design))) <= alpha))
+
+
 def peers_verdict(group: dict, peer_tests: pd.DataFrame, src: pd.DataFrame, source: str, window: str,
-                  alpha: float = 0.05, min_events: int = MIN_POOLED_EVENTS) -> Verdict:
+                  alpha: float = 0.05, min_events: int = MIN_POOLED_EVENTS, power: float = np.nan,
+                  min_power: float = 0.8, effect: str = "") -> Verdict:
     """Do the source's shocks move the peers? From the aligned group test and the per-peer tests.
 
     "yes": the group test rejects (p <= alpha) and at least one peer is significant after
-    Benjamini-Hochberg; "no": neither; "mixed": one without the other; "insufficient data":
-    fewer than `min_events` pooled source events.
+    Benjamini-Hochberg; "no": neither, and the group test had at least `min_power` power
+    (`aligned_group_power`) against the spill-over `effect` describes ("peers that take a tenth
+    of CRWV's move"); "not shown": neither, but with less power than that, so no rejection is
+    absence of evidence, not evidence of absence; "mixed": one without the other; "insufficient
+    data": fewer than `min_events` pooled source events. `power` NaN: not checked (no "not shown").
     """
     n = int(group["n_events"])
     n_sig, n_peers = int(peer_tests["significant"].sum()), int(peer_tests["q"].notna().sum())
     ev = {"events": n, "z": group["z"], "p": group["p"], "mean_aligned_car": group["mean_aligned_car"],
-          "peers_significant_bh": n_sig, "peers_tested": n_peers, "alpha": alpha, "window": window}
+          "peers_significant_bh": n_sig, "peers_tested": n_peers, "alpha": alpha, "window": window,
+          "power": power, "min_power": min_power}
     if n < min_events:
         return Verdict("peers_move_on_crwv_shocks", "insufficient data",
                        f"Insufficient data: only {n} pooled {source} event{'s' if n != 1 else ''} with a {source} "
@@ -112,14 +165,26 @@ def peers_verdict(group: dict, peer_tests: pd.DataFrame, src: pd.DataFrame, sour
     period = f"{_d(src['day0'].min())} to {_d(src['day0'].max())}"
     group_sig = group["p"] <= alpha
     answer = "yes" if group_sig and n_sig else ("no" if not group_sig and not n_sig else "mixed")
-    lead = {"yes": "Yes", "no": "No", "mixed": "Mixed"}[answer]
-    sentence = (f"{lead}: over {n} {source} events from {period} (one per cluster of overlapping events), the "
-                f"peers' {window} abnormal returns signed by {source}'s own move give a Kolari-Pynnonen Stouffer z of "
-                f"{group['z']:.2f} (one-sided p {group['p']:.3f}; mean peer CAR {100 * group['mean_aligned_car']:+.1f}% in "
-                f"{source}'s direction), and {n_sig} of {n_peers} peers move with {source} at {alpha:.0%} after "
-                "Benjamini-Hochberg.")
-    headline = (f"{n_sig} of {n_peers} peers move with {source} after Benjamini-Hochberg; pooled z {group['z']:.2f}, "
-                f"p {group['p']:.3f} over {n} events ({period})")
+    weak = answer == "no" and np.isfinite(power) and power < min_power
+    if weak:
+        answer = "not shown"
+    lead = {"yes": "Yes", "no": "No", "mixed": "Mixed", "not shown": "Not shown"}[answer]
+    sentence = (f"{lead}: over {n} {source} event{'s' if n != 1 else ''} from {period} (one per cluster of overlapping "
+                f"events), the peers' {window} abnormal returns signed by {source}'s own move give a Kolari-Pynnonen "
+                f"Stouffer z of {group['z']:.2f} (one-sided p {group['p']:.3f}; mean peer CAR "
+                f"{100 * group['mean_aligned_car']:+.1f}% in {source}'s direction), and {n_sig} of {n_peers} peers move "
+                f"with {source} at {alpha:.0%} after Benjamini-Hochberg.")
+    if np.isfinite(power):
+        sentence += (f" With these {n} events the group test would detect {effect or 'the spill-over simulated'} in "
+                     f"{power:.0%} of seeded simulated samples (its power)")
+        sentence += (f", short of the {min_power:.0%} that would let no rejection stand for no effect: too few events "
+                     "to tell, which is not evidence that the peers do not move." if weak else ".")
+    if weak:
+        headline = (f"too few events (power {power:.0%}): pooled z {group['z']:.2f}, p {group['p']:.3f} over {n} "
+                    f"events ({period}); {n_sig} of {n_peers} peers move")
+    else:
+        headline = (f"{n_sig} of {n_peers} peers move with {source} after Benjamini-Hochberg; pooled z {group['z']:.2f}, "
+                    f"p {group['p']:.3f} over {n} events ({period})")
     return Verdict("peers_move_on_crwv_shocks", answer, sentence, ev, period, headline=headline)
 
 

@@ -248,3 +248,9 @@ def values_at(long: pd.DataFrame, dates: dict[str, object], columns=("beta", "co
                 r[c] = float(h[c].iloc[-1]) if len(h) else np.nan
             rows.append(r)
     return pd.DataFrame(rows, columns=["ticker", "label", "date", *columns])
+
+
+def ticker_spans(returns: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
+    """First and last daily return of each ticker (index ticker; columns first, last, n_returns)."""
+    rows = {t: (s.index.min(), s.index.max(), len(s)) for t in tickers for s in [returns[t].dropna()]}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["first", "last", "n_returns"])

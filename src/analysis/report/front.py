@@ -375,7 +375,8 @@ METHODS: tuple[tuple[tuple[str, ...], str], ...] = (
      "**Cross-correlation.** Because peers react to the same event on the same day, the test statistic is "
      "corrected for the average cross-correlation of abnormal returns: Kolari, J. W. and S. Pynnonen (2010), "
      "\"Event Study Testing with Cross-sectional Correlation of Abnormal Returns\", *Review of Financial "
-     "Studies* 23(11), 3996-4025."),
+     "Studies* 23(11), 3996-4025. The pooled test's size and power are checked by simulation at the note's "
+     "own events; where it does not reject with too little power, the verdict is \"not shown\", not \"no\"."),
     (("04_sector_contagion",),
      "**Rank test.** A non-parametric check that does not assume normal returns ranks each abnormal return "
      "within its own series: Corrado, C. J. (1989), \"A Nonparametric Test for Abnormal Security-Price "

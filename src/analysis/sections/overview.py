@@ -6,6 +6,7 @@ import pandas as pd
 
 from .. import news, overview, withheld
 from ..data import load_dividends, load_events, load_prices
+from ..labels import event_kind_label
 from ..market.returns import BASIS_ADJ
 from ..report import exhibits, fmt, style
 from .base import Section
@@ -26,8 +27,10 @@ def build(as_of="latest", tickers=("CRWV", "SPY", "QQQ", "SMH"), benchmark="SPY"
     index, basis = overview.rebased_index(prices, dividends, tickers, ipo)
     kd = overview.key_data(prices, company, window_days=window_days)
     last_common, perf = overview.common_period_returns(index)
-    listed = overview.events_to_date(events, ipo, kd["last_date"])
-    marked = listed[listed["traded"]].reset_index(drop=True)
+    # the table lists every dated event (those before the IPO too: the event study tests them on
+    # the peers); the chart, which starts at the IPO, marks those since the IPO that have traded
+    listed = overview.events_to_date(events, None, kd["last_date"])
+    marked = listed[listed["traded"] & (listed["day0"] >= pd.Timestamp(ipo))].reset_index(drop=True)
     sec.data.update(prices=prices, index=index, basis=basis, key_data=kd, events=listed)
 
     _record(sec, company, tickers, kd, ipo, last_common, perf, index, basis, marked)
@@ -35,8 +38,8 @@ def build(as_of="latest", tickers=("CRWV", "SPY", "QQQ", "SMH"), benchmark="SPY"
     sec.text("summary", _summary(company, benchmark, tickers, kd, ipo, last_common, perf, rel))
     sec.exhibit("price_chart", _price_chart(company, benchmark, tickers, index, basis, marked, last_common, rel))
     sec.exhibit("key_data", _key_data_table(company, kd))
-    sec.text("events_intro", _events_intro(listed))
-    sec.exhibit("events", _events_table(listed))
+    sec.text("events_intro", _events_intro(listed, ipo, company))
+    sec.exhibit("events", _events_table(listed, ipo))
     _whats_new(sec, as_of, company)
     return sec
 
@@ -148,24 +151,37 @@ def _key_data_table(company, kd):
 NEXT_SESSION = "next session"
 
 
-def _events_intro(listed) -> str:
+def _events_intro(listed, ipo, company: str) -> str:
     pending = listed.loc[~listed["traded"], "event_id"].tolist()
+    before = listed.loc[listed["day0"] < pd.Timestamp(ipo), "event_id"].tolist()
     s = ("The dated events below are the ones the event study of the sector-contagion section tests; "
          "day 0 is the first session in which the market could react.")
+    if before:
+        s += (f" {_and(before)} came before {company}'s listing on {fmt.date(ipo)}: "
+              f"the event study measures {'its' if len(before) == 1 else 'their'} effect on the peers, and the chart, "
+              "which starts at the listing, does not mark "
+              f"{'it' if len(before) == 1 else 'them'}.")
     if pending:
         s += (f" {', '.join(pending)} {'was' if len(pending) == 1 else 'were'} announced after the last close: "
               f"day 0 is the {NEXT_SESSION}, so {'it enters' if len(pending) == 1 else 'they enter'} no test yet.")
     return s
 
 
-def _events_table(listed):
+def _and(ids: list[str]) -> str:
+    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+
+
+def _events_table(listed, ipo):
     ev = listed.assign(description=listed["description"].map(overview.abridge),
+                       kind=listed["kind"].map(event_kind_label),
                        day0=[fmt.date(d) if t else NEXT_SESSION for d, t in zip(listed["day0"], listed["traded"], strict=True)])[
         ["event_id", "day0", "kind", "origin", "description", "confidence"]]
     pending = int((~listed["traded"]).sum())
+    before = int((listed["day0"] < pd.Timestamp(ipo)).sum())
     return exhibits.table(
         ev.rename(columns={"event_id": "Event", "day0": "Day 0", "kind": "Kind", "origin": "Origin",
                            "description": "What happened (abridged)", "confidence": "Confidence"}),
-        title=(f"{len(listed)} dated events since the IPO frame the price path"
+        title=(f"{len(listed)} dated events frame the price path"
+               + (f"; {before} came before the IPO" if before else "")
                + (f"; {pending} came after the last close" if pending else "")),
         source="data/events.csv (day 0 = first session that could react; sources per event in the file).")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import load_dividends, load_events, load_prices
+from ..labels import event_kind_label
 from ..market import connectedness as dy
 from ..market import contagion as cg
 from ..market import event_study as es
@@ -32,7 +33,7 @@ EVENT_LINE = "events: data/events.csv (day 0 = first session that could react)"
 #: Items the notebook shows; any the data cannot support yet is an empty item (its text says why).
 SHOWN = ("data_note", "estimation_text", "estimation_table", "car_heatmap", "headline_text", "headline_cars",
          "event_tests", "pooled_table", "peer_tests_table", "fr_text", "crisis_table", "fr_table", "car_paths",
-         "dy_text", "dy_rolling_chart", "dy_net_chart", "dy_links", "beta_text", "beta_chart", "beta_table", "runtime")
+         "dy_text", "dy_rolling_chart", "dy_net_chart", "dy_links", "beta_text", "beta_chart", "beta_table")
 
 DEFAULTS = dict(
     as_of="latest",
@@ -40,7 +41,8 @@ DEFAULTS = dict(
              "NBIS").split(),
     benchmark="SPY", estimation_window=(-120, -11), min_obs=60, min_short_obs=30, ipo_days=20,
     windows=((0, 0), (0, 1), (-1, 1), (0, 5)), main_window=(0, 1), pooled_confidence=("high", "medium"),
-    alpha=0.05, crisis_threshold=0.10, crisis_days=36, tranquil_days=148, min_crisis_days=20, fr_k=2,
+    alpha=0.05, peer_power_share=0.1, peer_power_reps=2000, min_power=0.8,
+    crisis_threshold=0.10, crisis_days=36, tranquil_days=148, min_crisis_days=20, fr_k=2,
     fr_bootstrap=999, fr_sim_reps=1000, fr_sim_boot=199, fr_sim_variance_ratio=9.0, seed=0,
     dy_horizon=10, dy_window=120, dy_max_lags=4, dy_rolling_lags=1, dy_latest_windows=20, beta_window=60,
     path_span=(-5, 10), main_peers=("NVDA", "ORCL", "AVGO", "CORZ", "NBIS"),
@@ -68,11 +70,7 @@ def build(**params) -> Section:
             sec.text(name, "")
     ctx.seconds = time.perf_counter() - t0
     sec.value("notebook_seconds", ctx.seconds, "seconds", "Run time of the section's computation", [])
-    sec.text("runtime", (
-        f"*Run time:* the rolling connectedness ({fmt.num(ctx.n_rolling, 0)} windows) took "
-        f"{fmt.elapsed(ctx.dy_seconds)}, the event study ({len(ctx.events)} events x {len(ctx.tickers)} stocks x "
-        f"{len(ctx.windows)} windows) {fmt.elapsed(ctx.es_seconds)}, and the whole section {fmt.elapsed(ctx.seconds)} "
-        "to compute on the build machine (exact timings in the results file)."))
+    sec.value("event_study_seconds", ctx.es_seconds, "seconds", "Run time of the event study", [])
     return sec
 
 
@@ -93,6 +91,7 @@ class _Context:
         self.alpha = p["alpha"]
         self.price_src = [f"prices:{t}" for t in [*self.tickers, self.market]]
         self.n_rolling, self.dy_seconds, self.es_seconds = 0, np.nan, np.nan
+        self.static_end_note = ""
 
 
 # --------------------------------------------------------------------------- data
@@ -110,12 +109,17 @@ def _data(sec: Section, c: _Context) -> None:
     adj = c.basis[c.basis["basis"] == BASIS_ADJ]
     c.adj_text = "; ".join(f"{r.ticker} from {fmt.date(r.start)} to {fmt.date(r.end)} ({fmt.num(r.n_returns, 0)} returns)"
                            for r in adj.itertuples())
+    c.ticker_spans = sm.ticker_spans(c.returns, [c.source, c.market, *c.peers])
+    common = (c.ticker_spans["first"].max(), c.ticker_spans["last"].min())
     text = (f"The universe is {c.source} and {len(c.peers)} peers: {', '.join(c.peers)}, with {c.market} as the market. "
-            f"Returns are daily, from {fmt.date(c.first_day)} to {fmt.date(c.last_day)}; each is close-to-close plus any "
-            "cash dividend, and no missing day is filled. ")
+            f"Returns are daily, close-to-close plus any cash dividend, and no missing day is filled. They run, by "
+            f"ticker: {_span_phrase(c)}. Every ticker has a return on each day from {fmt.date(common[0])} to "
+            f"{fmt.date(common[1])} (the common sample). ")
     text += (f"Where the data has only the dividend-adjusted close, that series is used instead: {c.adj_text}. " if len(adj)
              else "Every return uses closes plus dividends. ")
-    text += f"Of {len(c.events_all)} dated events public at the note's date, {len(c.events)} have a day 0 inside the price data"
+    text += (f"All {len(c.events_all)} dated events public at the note's date have a day 0 inside the price data"
+             if len(c.events) == len(c.events_all) else
+             f"Of {len(c.events_all)} dated events public at the note's date, {len(c.events)} have a day 0 inside the price data")
     pending = c.skipped[c.skipped["reason"].str.startswith("day 0 after")]
     other = c.skipped[~c.skipped.index.isin(pending.index)]
     if len(other):
@@ -123,10 +127,35 @@ def _data(sec: Section, c: _Context) -> None:
     text += ". "
     for r in pending.itertuples():
         ev = c.events_all.set_index("event_id").loc[r.event_id]
-        text += (f"{r.event_id} ({ev['kind'].replace('_', ' ')}, {ev['origin']}, announced {fmt.date(ev['announced'])}) "
+        text += (f"{r.event_id} ({event_kind_label(ev['kind'])}, {ev['origin']}, announced {fmt.date(ev['announced'])}) "
                  f"first trades in the session after the last price of this note ({fmt.date(c.last_day)}), so the market's "
                  "reaction to it is not yet known. ")
     sec.text("data_note", text.strip())
+
+
+def _range(a, b) -> str:
+    """'21' when a == b, else '20 to 21'."""
+    return f"{a}" if a == b else f"{a} to {b}"
+
+
+def _span_phrase(c: _Context) -> str:
+    """'CRWV 2025-03-31 to 2026-10-09; SPY and 19 peers 2025-01-03 to 2026-09-15 (their price data end
+    there); CORZ 2025-01-03 to 2026-05-29 (its price data end there)': tickers grouped by span, the
+    latest end first; a span that ends before the source's last return says the data end there."""
+    sp = c.ticker_spans
+    end = sp.at[c.source, "last"]
+    parts = []
+    groups = sorted(sp.groupby(["first", "last"]), key=lambda x: (c.source not in x[1].index, -x[0][1].value))
+    for (a, b), g in groups:
+        names = list(g.index)
+        peers = [t for t in names if t in c.peers]
+        lead = [t for t in (c.source, c.market) if t in names]
+        who = lead + ([f"{len(peers)} peers"] if len(peers) > 3 else peers)
+        label = " and ".join([", ".join(who[:-1]), who[-1]] if len(who) > 1 else who)
+        one = len(names) == 1
+        tail = f" ({'its price data ends' if one else 'their price data end'} there)" if b < end else ""
+        parts.append(f"{label} {fmt.date(a)} to {fmt.date(b)}{tail}")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- event study
@@ -175,7 +204,19 @@ def _event_study(sec: Section, c: _Context) -> None:
     c.group = pl.aligned_group_test(c.study.pooled_by_event, c.src_events, c.main_lab)
     c.peer_tests = pl.aligned_peer_tests(c.car_table, c.src_events, c.peers, c.main_lab, c.alpha)
     sec.table("peer_tests", c.peer_tests, {"mean_aligned_car": "fraction", "n_events": "count"})
-    v = sec.verdict(pl.peers_verdict(c.group, c.peer_tests, c.src_events, c.source, c.main_lab, c.alpha))
+    c.power_design = pl.power_inputs(c.car_table, c.study.pooled_by_event, c.src_events, c.peers, c.main_lab)
+    kw = dict(alpha=c.alpha, reps=p["peer_power_reps"], seed=p["seed"])
+    c.peer_size = pl.aligned_group_power(c.power_design, 0.0, **kw)
+    c.peer_power = pl.aligned_group_power(c.power_design, p["peer_power_share"], **kw)
+    c.peer_effect = f"peers that take {_share_words(p['peer_power_share'])} of {c.source}'s own {c.main_lab} move"
+    design = (f"{len(c.power_design)} pooled {c.source} events x {len(c.peers)} peers, the events' own CAR spreads and "
+              f"peer cross-correlations; {p['peer_power_reps']} replications")
+    sec.value("peers_test_size", c.peer_size, "fraction",
+              f"Simulated size of the pooled peer test at a nominal {fmt.pct(c.alpha, 0)} ({design})", [])
+    sec.value("peers_test_power", c.peer_power, "fraction",
+              f"Simulated power of the pooled peer test against {c.peer_effect} ({design})", [])
+    v = sec.verdict(pl.peers_verdict(c.group, c.peer_tests, c.src_events, c.source, c.main_lab, c.alpha,
+                                     power=c.peer_power, min_power=p["min_power"], effect=c.peer_effect))
     c.v_peers = v
     # CAR paths around the crisis triggers (computed with the crisis rule below)
     c.path_tickers = [c.source, *[t for t in c.p["main_peers"] if t in c.tickers]]
@@ -187,6 +228,12 @@ def _event_study(sec: Section, c: _Context) -> None:
     sec.exhibit("event_tests", charts.event_tests_table(c))
     sec.exhibit("pooled_table", charts.pooled_table(c))
     sec.exhibit("peer_tests_table", charts.peer_tests_table(c))
+
+
+def _share_words(x: float) -> str:
+    """0.1 -> 'a tenth', 0.25 -> 'a quarter', else '15%'."""
+    words = {0.5: "half", 0.25: "a quarter", 0.2: "a fifth", 0.1: "a tenth"}
+    return words.get(round(float(x), 4), fmt.pct(x, 0))
 
 
 def _estimation_text(sec: Section, c: _Context) -> None:
@@ -335,7 +382,7 @@ def _fr_text(c: _Context) -> str:
             text += (f"The fall on {fmt.date(r.day0)} ({r.trigger}) has too few earlier calm days for a tranquil window "
                      f"({r.tranquil_days}). ")
     for r in c.pending.itertuples(index=False):
-        text += (f"{r.event_id} ({r.kind.replace('_', ' ')}, announced {fmt.date(r.announced)}) has not traded yet at the "
+        text += (f"{r.event_id} ({event_kind_label(r.kind)}, announced {fmt.date(r.announced)}) has not traded yet at the "
                  f"note's date; whether it opens a crisis window is not yet known. ")
     tested = c.crises[c.crises["status"] == "ok"]
     if len(tested):
@@ -378,6 +425,11 @@ def _connectedness(sec: Section, c: _Context) -> None:
         c.links = sm.source_links(s.table, c.source)
         sec.table("dy_pairwise_crwv", c.links, {x: "fraction" for x in ["to_peer", "from_peer", "net"]})
         per = f"{fmt.date(s.start)} to {fmt.date(s.end)}"
+        # the whole sample ends where the first ticker's price data end: say whose, where it is before the source's end
+        ends = c.st_info[c.st_info["kept"] & (pd.to_datetime(c.st_info["last"]) == pd.Timestamp(s.end))]["ticker"].tolist()
+        if pd.Timestamp(s.end) < c.ticker_spans.at[c.source, "last"] and ends:
+            who = ends[0] if len(ends) == 1 else (f"{ends[0]} and {len(ends) - 1} others" if len(ends) > 3 else ", ".join(ends))
+            c.static_end_note = f"{who}'s price data end{'s' if len(ends) == 1 else ''}"
         sec.value("dy_total_static", s.total, "fraction", f"Total connectedness, {per}", c.price_src, period=per)
         sec.value("crwv_net_spillover_static", float(s.net[c.source]), "fraction", f"{c.source} net spillover, whole sample",
                   c.price_src, period=per)
@@ -400,7 +452,7 @@ def _connectedness(sec: Section, c: _Context) -> None:
     sec.value("dy_rolling_seconds", c.dy_seconds, "seconds", "Run time of the rolling connectedness", [])
     c.v_dy = sec.verdict(dy.transmitter_verdict(float(c.static.net[c.source]) if c.static is not None else np.nan,
                                                 getattr(c, "static_period", "n/a"), net_roll, c.source,
-                                                p["dy_latest_windows"], p["dy_window"]))
+                                                p["dy_latest_windows"], p["dy_window"], end_note=c.static_end_note))
     sec.text("dy_text", _dy_text(c))
     if c.rolling is not None:
         sec.exhibit("dy_rolling_chart", charts.dy_rolling_chart(c))
@@ -431,21 +483,23 @@ def _dy_text(c: _Context) -> str:
     srt = s.net.sort_values(ascending=False)
     rank = int(list(srt.index).index(c.source)) + 1
     text = (f"The spillover index comes from a VAR of the {s.table.shape[0]} daily return series over {fmt.date(s.start)} to "
-            f"{fmt.date(s.end)} ({fmt.num(s.nobs, 0)} observations, {s.lags} lag(s) by AIC, at most {p['dy_max_lags']}) and "
+            f"{fmt.date(s.end)} ({fmt.num(s.nobs, 0)} observations, {s.lags} lag{'s' if s.lags != 1 else ''} by AIC, at most {p['dy_max_lags']}) and "
             f"the generalized variance decomposition at {p['dy_horizon']} days. Total connectedness is {fmt.pct(s.total, 1)}: "
             "that share of the forecast-error variance of a typical stock comes from shocks to the others. The largest net "
             f"transmitters are {', '.join(f'{t} ({fmt.pct(v, 1, sign=True)})' for t, v in srt.head(3).items())}; the largest "
             f"net receivers {', '.join(f'{t} ({fmt.pct(v, 1, sign=True)})' for t, v in srt.tail(3)[::-1].items())}. "
             f"{c.source} ranks {rank} of {len(srt)} with a net spillover of {fmt.pct(s.net[c.source], 1, sign=True)}. ")
     dropped = c.st_info[~c.st_info["kept"]]
+    if c.static_end_note:
+        text += (f"A VAR needs every ticker on every day, so the whole sample ends on {fmt.date(s.end)}, where "
+                 f"{c.static_end_note}. ")
     if len(dropped):
-        text += ("The whole-sample panel ends where the first ticker's data ends; "
-                 + "; ".join(f"{r.ticker} is left out of it ({r.reason})" for r in dropped.itertuples()) + ". ")
+        text += "; ".join(f"{r.ticker} is left out of the whole sample ({r.reason})" for r in dropped.itertuples()) + ". "
     if c.rolling is not None:
         nv = c.rolling["total"]["n_vars"]
         text += (f"The rolling windows ({p['dy_window']} trading days, VAR({p['dy_rolling_lags']})) use every ticker that has "
-                 f"a return on each day of the window ({nv.min()} to {nv.max()} tickers), so a ticker that stops trading "
-                 "leaves only the windows after its last day, and no window is shaped by later knowledge. ")
+                 f"a return on each day of the window ({_range(nv.min(), nv.max())} tickers), so a ticker whose price data "
+                 "end leaves only the windows after its last return, and no window is shaped by later knowledge. ")
         net = c.rolling["net"][c.source].dropna()
         tail = net.iloc[-p["dy_latest_windows"]:]
         text += (f"In the latest window (to {fmt.date(net.index[-1])}) {c.source}'s net spillover is "

@@ -6,10 +6,12 @@ state the finding, notes the method and period; charts draw nothing after the la
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Rectangle
 
+from ..labels import event_kind_label
 from ..market import event_study as es
 from ..market import summary as sm
 from ..market.contagion import NOT_APPLICABLE
@@ -53,6 +55,33 @@ def estimation_table(c):
                "pooled statistics (no, E02: represented by E02; no, low: low confidence)."))
 
 
+def missing_tickers(c, event_ids) -> dict[str, list[str]]:
+    """{ticker: [events]} of the universe (less the market and each event's origin) with no
+    {main window} CAR for the event, e.g. a stock not yet listed or whose price data ended."""
+    m = c.car_table[(c.car_table["window"] == c.main_lab) & c.car_table["event_id"].isin(list(event_ids))]
+    have = m[np.isfinite(m["car"].astype(float))].groupby("event_id")["ticker"].apply(set)
+    origin = c.events.set_index("event_id")["origin"]
+    out: dict[str, list[str]] = {}
+    for e in event_ids:
+        for t in c.tickers:
+            if t != origin.get(e) and t not in have.get(e, set()):
+                out.setdefault(t, []).append(e)
+    return out
+
+
+def missing_phrase(c, missing: dict[str, list[str]]) -> str:
+    """'CRWV for E01, E02 (its returns start 2025-03-31); CORZ for E25, E26 (its price data end
+    2026-05-29)': why each ticker is missing for its events."""
+    parts = []
+    for t, ids in missing.items():
+        first, last = c.ticker_spans.at[t, "first"], c.ticker_spans.at[t, "last"]
+        d0 = c.events.set_index("event_id").loc[ids, "day0"]
+        why = ("its returns start " + fmt.date(first) if (d0 < first).all() else
+               "its price data ends " + fmt.date(last) if (d0 > last).all() else "no return on a window day")
+        parts.append(f"{t} for {', '.join(ids)} ({why})")
+    return "; ".join(parts)
+
+
 def _tickers_cell(s: str, n_all: int) -> str:
     names = [x for x in s.split(", ") if x]
     if not names:
@@ -65,6 +94,39 @@ def _tickers_cell(s: str, n_all: int) -> str:
 def _grey(t: float) -> tuple:
     g = 1.0 - 0.85 * min(max(t, 0.0), 1.0)
     return (g, g, g)
+
+
+_RISE = "#404040"
+
+
+def _frame(t: float) -> float:
+    """Line width (points) of a rise's frame: 0.4 for none, 2.0 at the clipping level and above."""
+    return 0.4 + 1.6 * min(max(t, 0.0), 1.0)
+
+
+#: peer lines in grey print: distinct markers (hollow) beside the dash patterns
+PEER_MARKERS = ["o", "s", "^", "D", "v", "x"]
+
+
+def _end_labels(ax, ends: dict[str, tuple[float, float]], fontsize: float = 6.5, min_gap: float = 0.07) -> None:
+    """Name each line at its last point (x, y in data units), right of it; labels that would
+    overprint are moved apart vertically by at least `min_gap` of the y range."""
+    from matplotlib.transforms import offset_copy
+
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) * min_gap
+    items = sorted((y, x, k) for k, (x, y) in ends.items() if np.isfinite(y))
+    ys = [y for y, _, _ in items]
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    over = (ys[-1] - hi) if ys else 0
+    if over > 0:
+        ys = [y - over for y in ys]
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    tr = offset_copy(ax.transData, fig=ax.figure, x=3, y=0, units="points")
+    for (_, x, k), y in zip(items, ys, strict=True):
+        ax.text(x, y, k, transform=tr, fontsize=fontsize, va="center", ha="left", color=style.INK, clip_on=False)
 
 
 def car_heatmap(c):
@@ -87,9 +149,9 @@ def car_heatmap(c):
             t = abs(v) / lim
             if v < 0:
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=_grey(t), edgecolor="white", linewidth=0.4))
-            else:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white", edgecolor=_grey(0.15 + 0.35 * min(t, 1)),
-                                       hatch="////" if t > 0.5 else "//", linewidth=0.0))
+            else:  # a rise: a frame inside the cell, thicker for a larger rise (nothing crosses the number)
+                ax.add_patch(Rectangle((j - 0.42, i - 0.40), 0.84, 0.80, facecolor="white", edgecolor=_RISE,
+                                       linewidth=_frame(t)))
             sig = np.isfinite(p) and p < c.alpha
             label = ("0" if abs(v) < 0.005 else f"{100 * v:+.0f}".replace("-", "\u2212")) + ("*" if sig else "")
             ax.text(j, i, label, ha="center", va="center", fontsize=5.2,
@@ -97,7 +159,7 @@ def car_heatmap(c):
                     fontstyle="italic" if mdl.iloc[i, j] in FALLBACK else "normal",
                     fontweight="bold" if sig else "normal")
     ax.set_xticks(range(len(car.columns)), car.columns, rotation=90, fontsize=6.5)
-    ax.set_yticks(range(len(car)), [f"{e} {fmt.date(ev.at[e, 'day0'])} {ev.at[e, 'kind'].replace('_', ' ')} "
+    ax.set_yticks(range(len(car)), [f"{e} {fmt.date(ev.at[e, 'day0'])} {event_kind_label(ev.at[e, 'kind'])} "
                                     f"({ev.at[e, 'origin']})" + ("" if e in pooled else " [not pooled]")
                                     for e in car.index], fontsize=6)
     ax.tick_params(length=0)
@@ -106,14 +168,14 @@ def car_heatmap(c):
         s.set_visible(False)
     key = [Patch(facecolor=_grey(1.0), edgecolor="white", label=f"negative, {fmt.pct(lim, 0)} or more"),
            Patch(facecolor=_grey(0.4), edgecolor="white", label="negative, smaller"),
-           Patch(facecolor="white", edgecolor=_grey(0.4), hatch="//", label="positive, smaller"),
-           Patch(facecolor="white", edgecolor=_grey(1.0), hatch="////", label=f"positive, {fmt.pct(lim, 0)} or more")]
+           Patch(facecolor="white", edgecolor=_RISE, linewidth=_frame(0.3), label="positive, smaller"),
+           Patch(facecolor="white", edgecolor=_RISE, linewidth=_frame(1.0), label=f"positive, {fmt.pct(lim, 0)} or more")]
     ax.legend(handles=key, loc="upper center", ncol=4, fontsize=6, bbox_to_anchor=(0.5, -0.005), frameon=False)
     n_sig = int(((pv < c.alpha) & car.notna()).to_numpy().sum())
     n_cells = int(car.notna().to_numpy().sum())
     worst = car.stack().idxmin()
     notes = (f"Cells: cumulative abnormal return over trading days {c.main_lab}, in percent, with its sign; darker fill = "
-             "larger fall, denser hatching = larger rise (the shading is clipped at the 95th percentile of |CAR|, "
+             "larger fall, thicker frame = larger rise (the shading is clipped at the 95th percentile of |CAR|, "
              f"{fmt.pct(lim, 0)}). * and bold: per-stock t test significant at {fmt.pct(c.alpha, 0)} (two-sided; "
              "estimation-period residual variance with the prediction-error correction); italic: flagged fallback model "
              "(short estimation window or market-adjusted); n/a: no return on a window day. Market model fitted by OLS "
@@ -149,7 +211,7 @@ def headline_rows(c) -> pd.DataFrame:
 def headline_cars(c):
     h = headline_rows(c)
     tbl = pd.DataFrame({
-        "Event": h["event_id"], "Day 0": h["day0"], "Kind": h["kind"].str.replace("_", " "),
+        "Event": h["event_id"], "Day 0": h["day0"], "Kind": h["kind"].map(event_kind_label),
         f"Raw {c.main_lab}": h["raw_main"], f"CAR {c.main_lab}": h["car_main"], f"Zero-alpha {c.main_lab}": h["car0_main"],
         f"Raw {c.wide_lab}": h["raw_wide"], f"CAR {c.wide_lab}": h["car_wide"], f"Zero-alpha {c.wide_lab}": h["car0_wide"],
         "Alpha a day": h["alpha"], "Driven by": h["driver"],
@@ -176,11 +238,13 @@ def event_tests_table(c):
                 for s, p in zip(w[col], w[f"{col}_p"], strict=True)]
 
     tbl = pd.DataFrame({
-        "Event": w["event_id"], "Day 0": w["day0"], "Kind": w["kind"].str.replace("_", " "), "Origin": w["origin"],
+        "Event": w["event_id"], "Day 0": w["day0"], "Kind": w["kind"].map(event_kind_label), "Origin": w["origin"],
         "Peers": w["n"], "Mean CAR": w["mean_car"], "Patell z": st("patell"), "BMP t": st("bmp"),
         "KP t": st("kolari_pynnonen"), "Corrado z": st("corrado"), "Portfolio t": st("portfolio"), "rbar": w["rbar"],
         "Pooled": w["in_pooled"]})
     kp_sig, bmp_sig = w[w["kolari_pynnonen_p"] < c.alpha], w[w["bmp_p"] < c.alpha]
+    missing = missing_tickers(c, w["event_id"])
+    short = (f" Fewer peers for some events, for lack of price data: {missing_phrase(c, missing)}." if missing else "")
     return exhibits.table(
         tbl, title=(f"{len(bmp_sig)} of {len(w)} events move the peer group significantly by the BMP test, "
                     f"{len(kp_sig)} once the cross-correlation of the peers is allowed for (Kolari-Pynnonen)"),
@@ -190,7 +254,7 @@ def event_tests_table(c):
                f"{fmt.pct(c.alpha, 0)} (two-sided, per event; no correction for the number of events). rbar = average "
                "pairwise correlation of the peers' estimation-period abnormal returns (Kolari-Pynnonen). Portfolio t: "
                "equal-weight peer portfolio with the Brown-Warner variance. Pooled: enters pooled statistics (pooled "
-               "confidence, first event of its cluster)."))
+               "confidence, first event of its cluster)." + short))
 
 
 def pooled_table(c):
@@ -199,7 +263,7 @@ def pooled_table(c):
     pk = pk[pk["window"] == c.main_lab]
     sk = pk[pk["test"] == "stouffer_kp"].set_index("Pooled over")
     pb = pk[pk["test"] == "portfolio_bmp"].set_index("Pooled over")
-    grp = pd.DataFrame({"Pooled over": [s.replace("_", " ") for s in sk.index], "Events": sk["n_events"].to_numpy(),
+    grp = pd.DataFrame({"Pooled over": [event_kind_label(s) for s in sk.index], "Events": sk["n_events"].to_numpy(),
                         "Mean CAR": sk["mean_car"].to_numpy(), "Stouffer KP z": sk["statistic"].to_numpy(),
                         "p": sk["p_value"].to_numpy(), "Portfolio BMP t": pb["statistic"].reindex(sk.index).to_numpy(),
                         "p ": pb["p_value"].reindex(sk.index).to_numpy()})
@@ -210,7 +274,9 @@ def pooled_table(c):
                                    "p ": [np.nan]}), grp], ignore_index=True)
     return exhibits.table(
         grp, title=(f"Signed by {c.source}'s own move, the peers' {c.main_lab} abnormal return on {c.source} news has a "
-                    f"Stouffer z of {fmt.num(g['z'], 2)} (one-sided p {fmt.num(g['p'], 3)}) over {g['n_events']} events"),
+                    f"Stouffer z of {fmt.num(g['z'], 2)} (one-sided p {fmt.num(g['p'], 3)}) over {g['n_events']} events"
+                    + (f"; the test's power against {c.peer_effect} is {fmt.pct(c.peer_power, 0)}"
+                       if np.isfinite(c.peer_power) else "")),
         source=f"{PRICE_LINE}; {EVENT_LINE}.",
         formats={"Mean CAR": _pct, "Stouffer KP z": lambda v: fmt.num(v, 2), "p": lambda v: fmt.num(v, 3),
                  "Portfolio BMP t": lambda v: fmt.num(v, 2), "p ": lambda v: fmt.num(v, 3)},
@@ -218,7 +284,9 @@ def pooled_table(c):
                f"Kolari-Pynnonen t multiplied by the sign of {c.source}'s own CAR, so good and bad news do not cancel; "
                "one-sided p. Other rows, unsigned (two-sided p): by who the news came from, then by event kind. Stouffer z = "
                "sum of the events' t / sqrt(events); Portfolio BMP t = BMP test over the events' standardised peer-portfolio "
-               f"CARs (needs {es.MIN_POOLED_EVENTS} events)."))
+               f"CARs (needs {es.MIN_POOLED_EVENTS} events). Power: share of {c.p['peer_power_reps']} seeded simulated "
+               "samples, at these events' own CAR spreads and peer cross-correlations, in which the first row's test "
+               f"rejects at {fmt.pct(c.alpha, 0)} (with no spill-over it rejects in {fmt.pct(c.peer_size, 1)}: its size)."))
 
 
 def peer_tests_table(c):
@@ -227,6 +295,9 @@ def peer_tests_table(c):
                         "z": t["z"], "p (one-sided)": t["p"], "q (BH)": t["q"],
                         "Moves with " + c.source: t["significant"]})
     n = int(t["significant"].sum())
+    missing = {k: v for k, v in missing_tickers(c, c.src_events["event_id"]).items() if k in set(t["ticker"])}
+    short = (f" A peer has fewer than the {len(c.src_events)} events where it lacks price data: "
+             f"{missing_phrase(c, missing)}." if missing else "")
     return exhibits.table(
         tbl, title=(f"{n} of {len(t)} peers move with {c.source} on its own news after Benjamini-Hochberg at "
                     f"{fmt.pct(c.alpha, 0)}"),
@@ -235,7 +306,7 @@ def peer_tests_table(c):
                  "q (BH)": lambda v: fmt.num(v, 3)},
         notes=(f"Per peer, over the pooled {c.source} events: z = sum of the peer's standardised {c.main_lab} CARs, each "
                f"signed by {c.source}'s own CAR, over the square root of the sum of their variances df/(df - 2) (Patell). "
-               "q: Benjamini-Hochberg adjusted p-value across the peers (false discovery rate)."))
+               "q: Benjamini-Hochberg adjusted p-value across the peers (false discovery rate)." + short))
 
 
 # --------------------------------------------------------------------------- Forbes-Rigobon
@@ -252,7 +323,7 @@ def crisis_table(c):
     return exhibits.table(
         tbl, title=(f"{c.source} was calmer than in its tranquil window in {na} of {len(t)} crisis windows, where the "
                     "Forbes-Rigobon test does not apply" if na else
-                    f"Forbes-Rigobon across {len(t)} crisis windows: {', '.join(t['answer'])}"),
+                    f"Forbes-Rigobon across {len(t)} crisis window{'s' if len(t) != 1 else ''}: {', '.join(t['answer'])}"),
         source=f"{PRICE_LINE}; {EVENT_LINE}.",
         formats={"Day-0 move": _pct, "delta": lambda v: fmt.num(v, 2)},
         notes=(f"Rule: {c.rule_long}. The tranquil window may be made of separate stretches. Periods: non-overlapping "
@@ -283,21 +354,32 @@ def fr_table(c):
                "adjusted value is shown for information only (the adjustment does not apply)."))
 
 
+_PEER_GREYS = ["#404040", "#5e5e5e", "#7a7a7a", "#4d4d4d", "#6b6b6b"]
+
+
 def car_paths(c):
     shown = list(dict.fromkeys(c.paths["event_id"]))
     fig, axes = style.figure(1, len(shown), figsize=(7.0, 3.0), sharey=True, squeeze=False)
     ev = c.events.set_index("event_id")
     for ax, e in zip(axes[0], shown, strict=True):
         p = c.paths[c.paths["event_id"] == e]
+        ends = {}
         for k, t in enumerate(c.path_tickers):
-            s = p[p["ticker"] == t].set_index("rel_day")["car"]
-            ax.plot(s.index, 100 * s.to_numpy(float), label=t, color=style.GREYS[k % 6], linestyle=style.DASHES[k % 6],
-                    linewidth=2.0 if t == c.source else 1.1)
+            s = p[p["ticker"] == t].set_index("rel_day")["car"].dropna()
+            src = t == c.source
+            ax.plot(s.index, 100 * s.to_numpy(float), label=t, color=style.INK if src else _PEER_GREYS[k % 5],
+                    linestyle="-" if src else style.DASHES[k % 6], linewidth=2.2 if src else 1.0,
+                    marker=None if src else PEER_MARKERS[(k - 1) % 6], markevery=3, markersize=3.2,
+                    markerfacecolor="white", markeredgewidth=0.8)
+            if len(s):
+                ends[t] = (float(s.index[-1]), 100 * float(s.iloc[-1]))
         ax.axvline(0, color="#8c8c8c", linewidth=0.6, linestyle=":")
         ax.axhline(0, color="#8c8c8c", linewidth=0.5)
-        ax.set_title(f"{e}: {ev.at[e, 'kind'].replace('_', ' ')} ({ev.at[e, 'origin']})\nday 0 {fmt.date(ev.at[e, 'day0'])}",
+        ax.set_title(f"{e}: {event_kind_label(ev.at[e, 'kind'])} ({ev.at[e, 'origin']})\nday 0 {fmt.date(ev.at[e, 'day0'])}",
                      fontsize=7.5)
         ax.set_xlabel("days from day 0", fontsize=7)
+        last_ends = ends
+    _end_labels(axes[0][-1], last_ends, fontsize=6)
     axes[0][0].set_ylabel(f"CAR from day {c.p['path_span'][0]}, %")
     h, lb = axes[0][0].get_legend_handles_labels()
     fig.legend(h, lb, loc="upper center", ncol=len(c.path_tickers), bbox_to_anchor=(0.5, 0.0))
@@ -363,7 +445,7 @@ def dy_rolling_chart(c):
                     f"{fmt.pct(ts.max(), 1)} ({fmt.date(ts.idxmax())}){cmp}"),
         source=f"{PRICE_LINE}; {EVENT_LINE} (dotted lines, labelled above the chart).",
         notes=(f"Each point covers the {c.p['dy_window']} trading days ending on its date, with every ticker that has a "
-               f"return on each of them ({nv.min()} to {nv.max()} tickers), VAR({c.p['dy_rolling_lags']}), generalized "
+               f"return on each of them ({nv.min() if nv.min() == nv.max() else f'{nv.min()} to {nv.max()}'} tickers), VAR({c.p['dy_rolling_lags']}), generalized "
                f"FEVD at {c.p['dy_horizon']} days, rows normalised. Shaded: the crisis windows of the Forbes-Rigobon rule, "
                f"up to the last price. {len(ts)} windows."))
 
@@ -390,8 +472,9 @@ def dy_net_chart(c):
         fig, title=(f"{c.source}'s net spillover is {_pct(net)} over {c.static_period}; {srt.index[-1]} transmits most "
                     f"({_pct(srt.iloc[-1])}), {srt.index[0]} receives most ({_pct(srt.iloc[0])})"),
         source=f"{PRICE_LINE}.",
-        notes=(f"Bars: static Diebold-Yilmaz over {c.static_period} (all {len(srt)} tickers; the span ends where the first "
-               "ticker's data ends). " + ("Dots: the latest rolling window; a ticker without a dot was not trading through it. "
+        notes=(f"Bars: static Diebold-Yilmaz over {c.static_period} (all {len(srt)} tickers; the span ends where "
+               f"{c.static_end_note or 'the data end'}). "
+               + ("Dots: the latest rolling window; a ticker without a dot has no price data through it. "
                                           if c.rolling is not None else "")
                + ("SMH is an exchange-traded fund that holds several of the chip stocks here, so part of its transmission "
                   "restates theirs." if "SMH" in s.net.index else "")))
@@ -416,19 +499,29 @@ def beta_chart(c):
     rb = c.rb
     med = rb.groupby("date")["corr"].median()
     fig, ax = style.figure()
-    ax.plot(med.index, med.to_numpy(), color=style.INK, linewidth=2.0, label=f"median of {len(c.peers)} peers")
+    ax.plot(med.index, med.to_numpy(), color=style.INK, linewidth=2.2, label=f"median of {len(c.peers)} peers")
+    every = max(len(med) // 12, 1)
+    ends = {"median": (mdates.date2num(med.index[-1]), float(med.iloc[-1]))}
     for k, t in enumerate(c.p["main_peers"]):
-        s = rb[rb["ticker"] == t].set_index("date")["corr"]
-        ax.plot(s.index, s.to_numpy(), color=style.GREYS[(k + 1) % 6], linestyle=style.DASHES[(k + 1) % 6],
-                linewidth=1.0, label=t)
+        s = rb[rb["ticker"] == t].set_index("date")["corr"].dropna()
+        ax.plot(s.index, s.to_numpy(), color=_PEER_GREYS[k % 5], linestyle=style.DASHES[(k + 1) % 6], linewidth=0.9,
+                marker=PEER_MARKERS[k % 6], markevery=every, markersize=3.2, markerfacecolor="white",
+                markeredgewidth=0.8, label=t)
+        if len(s):
+            ends[t] = (mdates.date2num(s.index[-1]), float(s.iloc[-1]))
     ax.set_xlim(med.index[0], med.index[-1])
     _shade_crises(ax, c, med.index[-1])
     style.date_axis(ax)
     ax.set_ylabel(f"Correlation with {c.source}'s market residual")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
+    _end_labels(ax, ends)
+    last = med.iloc[-1]
+    where = (f"its highest in the period (range {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)})" if last >= med.max()
+             else f"its lowest in the period (range {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)})" if last <= med.min()
+             else f"within a range of {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)}")
     return exhibits.figure(
-        fig, title=(f"The median peer's correlation with {c.source}'s own (market-residual) shocks was {fmt.num(med.iloc[-1], 2)} "
-                    f"on {fmt.date(med.index[-1])}, within a range of {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)}"),
+        fig, title=(f"The median peer's correlation with {c.source}'s own (market-residual) shocks was {fmt.num(last, 2)} "
+                    f"on {fmt.date(med.index[-1])}, {where}"),
         source=f"{PRICE_LINE}.",
         notes=(f"Rolling {c.p['beta_window']}-day windows: correlation of each peer's and {c.source}'s residuals from a "
                f"regression on {c.market} (a partial correlation given the market). Shaded: crisis windows of the "
