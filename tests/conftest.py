@@ -36,3 +36,4 @@ def check_headline():
         return h
 
     return check
+

@@ -33,18 +33,22 @@ def _rendering(co, since: float):
 def test_interrupted_render_keeps_the_previous_note(when, checkout):
     co = checkout
     before = co.note_bytes()
-    _force_render(co)
-    t0 = time.time()
-    proc = co.start_make("report")
-    if when == "while-rendering":
-        assert harness.wait_for(_rendering(co, t0), timeout=300), "the render did not start"
+    for _attempt in range(5):  # the render takes about a second: on a busy machine Ctrl-C can come after it
+        _force_render(co)
+        t0 = time.time()
+        proc = co.start_make("report")
+        if when == "while-rendering":
+            assert harness.wait_for(_rendering(co, t0), timeout=300), "the render did not start"
+        else:
+            time.sleep(0.5)
+        code, out, err = harness.interrupt(proc)
+        assert "Deleting file" not in out + err and "Traceback" not in err
+        assert co.note_bytes() == before  # interrupted or (too late) finished: the same note
+        assert co.leftovers() == []
+        if code != 0:
+            break
     else:
-        time.sleep(0.5)
-    code, out, err = harness.interrupt(proc)
-    assert code != 0, out + err
-    assert "Deleting file" not in out + err and "Traceback" not in err
-    assert co.note_bytes() == before
-    assert co.leftovers() == []
+        pytest.fail("five builds finished before Ctrl-C reached them: the interrupt was never tested")
     if when == "while-rendering":
         r = co.make("report")  # a re-run gives the clean build's bytes
         assert r.returncode == 0, r.stderr
