@@ -114,8 +114,9 @@ TEST_VARIANTS := params/as-of-2025-11-10.yaml
 TEST_NOTES := $(addprefix note@,params/default.yaml $(TEST_VARIANTS))
 .PHONY: test-notes $(TEST_NOTES)
 
-# pytest runs on every core (pytest-xdist); PYTEST_ARGS=... to choose tests or options
-PYTEST_ARGS ?= -n $(NPROC) --dist worksteal
+# pytest runs on every core (pytest-xdist), a module's tests on one worker (their module-scoped
+# fixtures, such as a parsed built note, are made once); PYTEST_ARGS=... to choose tests or options
+PYTEST_ARGS ?= -n $(NPROC) --dist loadscope
 test: | $(ENV_OK) ## build the notes (in parallel), lint, then run every test (includes tests of the built notes)
 	@$(MAKE) --no-print-directory test-notes
 	@$(PY) -m ruff check src tests notebooks tools
