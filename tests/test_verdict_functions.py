@@ -135,7 +135,7 @@ def test_depreciation_with_an_assumed_life_says_so(m6, m5, answer, check_headlin
     sw = _sens({"2025Q3": {6: m6, 5: m5, 4: m5 - 0.1}}, {"2025Q3": 5.5})
     v = U.depreciation_verdict(sw, 6, None, life_assumed=True)
     assert v.answer == f"{answer}, if six years" and v.conclusive == (answer != "not measurable")
-    check_headline(v, "at six years (assumed: no dated statement in the data)", "at five years (2025Q3)")
+    check_headline(v, "at six years (assumed)", "at five years (2025Q3)")
     assert v.sentence.startswith("If the reported life is six years (assumed: no dated statement in the data), ")
     assert "the six-year GPU life" not in v.sentence and v.evidence["life_assumed"]
 
@@ -239,3 +239,21 @@ def test_conversion_adds_the_guidance_change_of_the_latest_results():
     # a guidance date that changes no fiscal-year range adds nothing
     g = B.guidance_history(load_fundamentals("2025-08-13"))
     assert B.latest_guidance_change(g[g["period"] == "2025Q3"]) is None
+
+
+def test_unit_economics_verdicts_hold_at_every_results_date():
+    """The headline bound holds at each results date in the data (`make history` builds a note as
+    of each): in 2025 the six-year life is an assumption and a loss quarter names its last profit."""
+    import yaml
+
+    from analysis import paths
+    from analysis.history import dates
+    from analysis.sections import unit_economics
+
+    days = dates()
+    assert len(days) >= 6
+    for day in days:  # with the parameters `make history` gives that note (params/history/<date>.yaml)
+        doc = yaml.safe_load((paths.ROOT / "params" / "history" / f"{day}.yaml").read_text(encoding="utf-8"))
+        ue = doc["notebooks"]["01_unit_economics"]
+        sec = unit_economics.build(as_of=day, first_quarter=doc["first_quarter"], **ue)  # over the bound: raises
+        assert "verdict:depreciation_life" in sec.names(), day

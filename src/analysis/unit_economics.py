@@ -644,7 +644,7 @@ def depreciation_verdict(sens_wide: pd.DataFrame, reported_life: float, change: 
              f", with {fmt.pct(computing_share_of_da, 0)} of D&A treated as computing equipment")
     at_cmp = f"at {_words(compare_life)} years"
     if life_assumed:
-        head = f"margin {fmt.pct(m_rep)} at {six} years ({assumed})"
+        head = f"margin {fmt.pct(m_rep)} at {six} years (assumed)"  # the sentence says why
     else:
         head = f"margin {fmt.pct(m_rep)} at the {six}-year life"
         if change and change["current"] == reported_life:
