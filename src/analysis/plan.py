@@ -264,6 +264,8 @@ def make_plan(params_arg, build_dir, dry_run: bool = False, quiet: bool = False,
     the stamps that changed."""
     t0 = time.monotonic()
     build_dir = Path(build_dir)
+    if not dry_run and not (build_dir / "executed").is_dir():
+        warmkernel.prestart()  # a first build runs every notebook: warm the kernels' server while planning
     params_path = P.check_path(params_arg)
     nb_dir = paths.notebooks_dir()
     stems = discover(nb_dir)
