@@ -84,16 +84,14 @@ def _seg(text: str) -> Segment:
     return Segment(text, text, text)
 
 
-#: inline SVG charts (matplotlib's never nest): most of the page's bytes, and no text a reader sees
-_SVG_BLOCK = re.compile(r"<svg\b.*?</svg\s*>", re.S | re.I)
-
-
 def _text_soup(html: str):
     """The page parsed without its charts, scripts, styles and head (their text is not prose);
     the charts are cut before parsing, which is four-fifths of the work."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_SVG_BLOCK.sub("", html), "html.parser")
+    from .report.html_layout import SVG_BLOCK
+
+    soup = BeautifulSoup(SVG_BLOCK.sub("", html), "html.parser")
     for tag in soup(["script", "style", "svg", "head"]):
         tag.decompose()
     return soup

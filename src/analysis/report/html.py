@@ -24,7 +24,7 @@ from jinja2 import pass_context
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-from .html_layout import inline_svg, layout_page
+from .html_layout import SVG_BLOCK, inline_svg, layout_page
 
 TEMPLATE_BASE = Path(__file__).parent / "templates" / "html"
 TOC_PLACEHOLDER = '<nav class="toc" id="toc"></nav>'
@@ -69,7 +69,6 @@ def exporter():
     return ex
 
 
-_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 
 
 def _stash_svg(nb) -> tuple[object, list[str]]:
@@ -87,7 +86,7 @@ def _stash_svg(nb) -> tuple[object, list[str]]:
             data = out.get("data", {})
             for mime in ("text/html", "image/svg+xml"):
                 if mime in data:
-                    data[mime] = _SVG.sub(put, data[mime])
+                    data[mime] = SVG_BLOCK.sub(put, data[mime])
     return nb, stash
 
 

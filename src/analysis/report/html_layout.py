@@ -27,6 +27,9 @@ from collections import Counter
 
 from bs4 import BeautifulSoup
 
+#: one inline SVG chart (matplotlib's never nest): stashed before nbconvert, cut before text is read
+SVG_BLOCK = re.compile(r"<svg\b.*?</svg\s*>", re.S | re.I)
+
 #: Print type sizes of a table (pt): the print CSS sets `fit-k` tables at PRINT_SIZES[k].
 PRINT_SIZES = (7.6, 7.0, 6.4, 5.8)
 #: A4 text width in the print CSS (210 mm less 2 x 18 mm margins), in points
