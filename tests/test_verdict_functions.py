@@ -244,16 +244,16 @@ def test_conversion_adds_the_guidance_change_of_the_latest_results():
 def test_unit_economics_verdicts_hold_at_every_results_date():
     """The headline bound holds at each results date in the data (`make history` builds a note as
     of each): in 2025 the six-year life is an assumption and a loss quarter names its last profit."""
-    import yaml
-
+    from analysis import params as P
     from analysis import paths
     from analysis.history import dates
     from analysis.sections import unit_economics
 
+    declared = P.declared_parameters()
     days = dates()
     assert len(days) >= 6
     for day in days:  # with the parameters `make history` gives that note (params/history/<date>.yaml)
-        doc = yaml.safe_load((paths.ROOT / "params" / "history" / f"{day}.yaml").read_text(encoding="utf-8"))
-        ue = doc["notebooks"]["01_unit_economics"]
-        sec = unit_economics.build(as_of=day, first_quarter=doc["first_quarter"], **ue)  # over the bound: raises
+        params = P.load(paths.ROOT / "params" / "history" / f"{day}.yaml", declared)
+        inject = P.notebook_params(params, "01_unit_economics", declared["01_unit_economics"])
+        sec = unit_economics.build(**inject)  # a headline over the bound raises
         assert "verdict:depreciation_life" in sec.names(), day
