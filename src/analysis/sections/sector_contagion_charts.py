@@ -516,9 +516,9 @@ def beta_chart(c):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
     _end_labels(ax, ends)
     last = med.iloc[-1]
-    where = (f"its highest in the period (range {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)})" if last >= med.max()
-             else f"its lowest in the period (range {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)})" if last <= med.min()
-             else f"within a range of {fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)}")
+    span = f"{fmt.num(med.min(), 2)} to {fmt.num(med.max(), 2)}"
+    where = (f"its highest in the period (range {span})" if last >= med.max()
+             else f"its lowest in the period (range {span})" if last <= med.min() else f"within a range of {span}")
     return exhibits.figure(
         fig, title=(f"The median peer's correlation with {c.source}'s own (market-residual) shocks was {fmt.num(last, 2)} "
                     f"on {fmt.date(med.index[-1])}, {where}"),
