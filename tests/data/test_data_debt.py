@@ -55,22 +55,15 @@ def test_terms_row_takes_no_amount(data_copy):
     assert (e.line, e.column) == (line, "amount_usd_m") and "terms" in str(e)
 
 
-def test_principal_row_needs_an_amount(data_copy):
-    set_cell(data_copy / "debt_facilities.csv", 7, "amount_usd_m", "")
+@pytest.mark.parametrize(("column", "value", "fragment"), [
+    ("amount_usd_m", "", "an amount"),   # a principal row needs an amount
+    ("rate_kind", "", ""),               # a rate needs its kind
+    ("rate_high_pct", "12", ">= rate_pct"),  # the high end of a rate range
+])
+def test_facility_row_rules(data_copy, column, value, fragment):
+    set_cell(data_copy / "debt_facilities.csv", 7, column, value)
     e = _err(D.load_debt_facilities, data_copy)
-    assert (e.line, e.column) == (7, "amount_usd_m") and "an amount" in str(e)
-
-
-def test_rate_needs_its_kind(data_copy):
-    set_cell(data_copy / "debt_facilities.csv", 7, "rate_kind", "")
-    e = _err(D.load_debt_facilities, data_copy)
-    assert (e.line, e.column) == (7, "rate_kind")
-
-
-def test_rate_range_high_end(data_copy):
-    set_cell(data_copy / "debt_facilities.csv", 7, "rate_high_pct", "12")
-    e = _err(D.load_debt_facilities, data_copy)
-    assert (e.line, e.column) == (7, "rate_high_pct") and ">= rate_pct" in str(e)
+    assert (e.line, e.column) == (7, column) and fragment in str(e)
 
 
 def test_unknown_facility_and_bad_maturity(data_copy):
