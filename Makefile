@@ -13,13 +13,15 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := report
 .SUFFIXES:
+# `make -n`: single-letter flags are MAKEFLAGS' first word, without a dash ('n', 'kn', 'pqn'), and only
+# when there are any (read before the flags below are added: '--no-builtin-rules' has an 'n' too)
+DRY_RUN := $(findstring n,$(filter-out -%,$(firstword $(MAKEFLAGS))))
 MAKEFLAGS += --no-builtin-rules --no-builtin-variables
 # notebooks run in parallel, as many as there are cores (`make -j1 ...` to run one at a time)
 NPROC := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 ifeq ($(MAKELEVEL),0)
 MAKEFLAGS += -j$(NPROC)
 endif
-DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
 
 # ---- parameters and variant -------------------------------------------------------------
 PARAMS ?= params/default.yaml
@@ -61,8 +63,10 @@ unexport PYTHONPATH CRWV_DATA_DIR CRWV_RESULTS_DIR
 export TMPDIR := $(CACHE)/tmp
 $(shell mkdir -p $(CACHE)/tmp)
 # wall time since this make started (reported with the note); each Python step gets its own start (CRWV_T0)
+# (when this make process started, read from /proc: make re-reads this file after the plan is
+# remade and would otherwise count from then)
 ifndef CRWV_MAKE_T0
-export CRWV_MAKE_T0 := $(shell date +%s%N)
+export CRWV_MAKE_T0 := $(shell tools/started_ns.sh $$PPID)
 endif
 T0 = CRWV_T0=$$(date +%s%N)
 
@@ -72,7 +76,7 @@ NO_PLAN_GOALS := help clean distclean env lab strip fix lint test test-notes ben
 ifneq ($(filter-out $(NO_PLAN_GOALS) note@% history history-params history-dates history-latest history@% %/leak-audit.txt,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
 include $(PLAN)
 endif
-EXECUTED := $(SECTIONS:%=$(BUILD)/executed/%.ipynb)
+EXECUTED := $(RUN_ORDER:%=$(BUILD)/executed/%.ipynb)
 NOTE_HTML := $(OUT)/crwv-note.html
 NOTE_PDF := $(OUT)/crwv-note.pdf
 

@@ -29,7 +29,7 @@ import time
 
 #: what every notebook kernel imports anyway (not the project's own library)
 WARM_IMPORTS = ("numpy", "pandas", "scipy.stats", "scipy.optimize", "statsmodels.api", "matplotlib",
-                "matplotlib.figure", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython")
+                "matplotlib.figure", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython")
 IDLE_SECONDS = 30
 START_TIMEOUT = 60
 #: variables a kernel gets from its request, not from the server (they never matter at import)
@@ -46,8 +46,18 @@ def enabled() -> bool:
     return os.environ.get("CRWV_WARM_KERNELS", "1") != "0" and hasattr(os, "fork") and sys.platform == "linux"
 
 
+def _command_line_names(makeflags: str) -> set[str]:
+    """Variables set on make's command line (`make report PARAMS=...`): make exports them to every
+    recipe and lists them in MAKEFLAGS after ' -- '. They choose a variant, never an import."""
+    _, sep, assigned = makeflags.partition(" -- ")
+    return {word.split("=", 1)[0] for word in assigned.split() if "=" in word} if sep else set()
+
+
 def _stable_env(env: dict) -> dict:
-    return {k: v for k, v in env.items() if k not in VOLATILE_NAMES and not k.startswith(VOLATILE_PREFIXES)}
+    """The environment a server is named after: without what varies between the requests of one
+    checkout (make's, the build's and the variant's variables)."""
+    volatile = set(VOLATILE_NAMES) | _command_line_names(env.get("MAKEFLAGS", ""))
+    return {k: v for k, v in env.items() if k not in volatile and not k.startswith(VOLATILE_PREFIXES)}
 
 
 def server_name(env: dict | None = None) -> str:
@@ -94,17 +104,22 @@ def prestart() -> None:
 
 
 def _server(name: str) -> socket.socket:
-    """A connection to the server, starting it if there is none."""
+    """A connection to the server, starting it if there is none (a server that finds another
+    one starting exits at once, so concurrent first requests start one; asked again each second)."""
     try:
         return _connect(name)
     except OSError:
         _spawn(name)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    start = time.monotonic()
+    asked = start
+    while time.monotonic() < start + START_TIMEOUT:
         try:
             return _connect(name)
         except OSError:
             time.sleep(0.05)
+        if time.monotonic() - asked > 1:
+            _spawn(name)
+            asked = time.monotonic()
     raise Unavailable("the warm-kernel server did not start")
 
 
@@ -232,6 +247,8 @@ def _child(req: dict, owner: int) -> None:
     import threading
 
     os.setsid()
+    if _lock_fd is not None:
+        os.close(_lock_fd)  # the server's start lock is the server's, not its kernels'
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -271,6 +288,8 @@ def stop_all() -> tuple[float, float]:
     user = system = 0.0
     folder = registry()
     for f in sorted(folder.glob("crwv-note-warm-kernel-*")) if folder.is_dir() else []:
+        if f.suffix == ".lock":
+            continue
         try:
             with _connect(f.name) as s:
                 s.sendall(b'{"stop": true}\n')
@@ -281,7 +300,31 @@ def stop_all() -> tuple[float, float]:
     return user, system
 
 
+#: this server's start lock (held for its life; closed in every forked kernel)
+_lock_fd: int | None = None
+
+
+def _claim(name: str) -> bool:
+    """Whether this process is the one server of `name` (an exclusive lock on a file of the
+    registry, taken before the imports: a second server started meanwhile exits at once)."""
+    import fcntl
+
+    global _lock_fd
+    folder = registry()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _lock_fd = fd
+    return True
+
+
 def serve(name: str, idle: float = IDLE_SECONDS) -> None:
+    if not _claim(name):
+        return  # another server for the same environment is starting or up
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel sets before any user import
     import importlib
     import threading
@@ -307,6 +350,14 @@ def serve(name: str, idle: float = IDLE_SECONDS) -> None:
         mark.unlink(missing_ok=True)
 
 
+def _reply(conn: socket.socket, msg: dict) -> None:
+    """Answer a client; one that has gone (a probe, a killed build) is no error of the server's."""
+    try:
+        conn.sendall(json.dumps(msg).encode() + b"\n")
+    except OSError:
+        pass
+
+
 def _loop(srv: socket.socket, name: str) -> None:
     creds = struct.Struct("3i")
     while True:
@@ -320,22 +371,24 @@ def _loop(srv: socket.socket, name: str) -> None:
                 continue
             try:
                 conn.settimeout(10)
-                req = json.loads(conn.makefile("rb").readline())
+                line = conn.makefile("rb").readline()
+                if not line.strip():
+                    continue  # a probe (`prestart`): connected, asked nothing
+                req = json.loads(line)
                 if req.get("stop"):
                     _reap()
                     t = os.times()
-                    conn.sendall(json.dumps({"user": t.user + t.children_user,
-                                             "system": t.system + t.children_system}).encode() + b"\n")
+                    _reply(conn, {"user": t.user + t.children_user, "system": t.system + t.children_system})
                     return
                 pid = os.fork()
             except (OSError, ValueError) as exc:
-                conn.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
+                _reply(conn, {"error": str(exc)})
                 continue
             if pid == 0:
                 srv.close()
                 conn.close()
                 _child(req, peer)
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            _reply(conn, {"pid": pid})
 
 
 if __name__ == "__main__":

@@ -76,3 +76,85 @@ def test_a_killed_build_leaves_no_kernel_behind(tmp_path):
     else:
         os.kill(kernel, signal.SIGKILL)
         pytest.fail("the warm kernel outlived the process that asked for it")
+
+
+def test_one_server_per_environment_and_kernels_do_not_hold_it(tmp_path):
+    """Servers started at once for the same environment (two executions asking together): one
+    serves, the others exit before importing anything. A probe (connect, ask nothing: what
+    `prestart` does) leaves it serving. A kernel forked by a server that stopped does not keep a
+    new server from starting."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from jupyter_client.connect import write_connection_file
+
+    name = f"crwv-note-warm-kernel-test-{uuid.uuid4().hex[:12]}"
+    cmd = [sys.executable, "-m", "analysis.warmkernel", name, "20"]
+
+    def start_servers(n):
+        return [subprocess.Popen(cmd, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for _ in range(n)]
+
+    def connect():
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                return warmkernel._connect(name)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def request(msg: dict) -> dict:
+        with connect() as s:
+            s.sendall(json.dumps(msg).encode() + b"\n")
+            return json.loads(s.makefile("rb").readline() or b"{}")
+
+    servers = start_servers(3)
+    kernel = None
+    try:
+        connect().close()  # a probe
+        deadline = time.monotonic() + 10
+        while sum(p.poll() is None for p in servers) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum(p.poll() is None for p in servers) == 1
+        assert all(p.returncode == 0 for p in servers if p.poll() is not None)
+
+        conn, _ = write_connection_file(str(tmp_path / "kernel.json"))
+        kernel = request({"args": ["-f", conn], "env": dict(os.environ), "cwd": str(tmp_path)})["pid"]
+        os.kill(kernel, 0)  # the kernel runs
+        assert "user" in request({"stop": True})
+        for p in servers:
+            p.wait(timeout=30)
+        os.kill(kernel, 0)  # and outlives its server
+        servers = start_servers(1)
+        connect().close()  # a new server came up
+        assert servers[0].poll() is None
+    finally:
+        if kernel:
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.kill(kernel, signal.SIGKILL)
+        for p in servers:
+            if p.poll() is None:
+                with __import__("contextlib").suppress(OSError, ValueError):
+                    request({"stop": True})
+                p.wait(timeout=30)
+        (warmkernel.registry() / f"{name}.lock").unlink(missing_ok=True)
+
+
+def test_variants_share_the_server():
+    """`make report PARAMS=...` exports PARAMS (and OUT) to every recipe: each variant of one
+    checkout asks the same server, not a server of its own (1.2 s of imports each)."""
+    import os
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "PARAMS", "OUT"))}
+    default = {**base, "MAKEFLAGS": "rR -j2 --jobserver-auth=3,4"}
+    variant = {**base, "MAKEFLAGS": r"s -j2 --jobserver-auth=3,4 -- OUT=reports/history/x\ y PARAMS=params/a.yaml",
+               "PARAMS": "params/a.yaml", "OUT": "reports/history/x y"}
+    assert warmkernel._command_line_names(variant["MAKEFLAGS"]) == {"OUT", "PARAMS"}
+    assert warmkernel.server_name(variant) == warmkernel.server_name(default)
+    assert warmkernel.server_name({**base, "MPLBACKEND": "agg"}) != warmkernel.server_name(base)  # import-time

@@ -60,9 +60,11 @@ class Checkout:
     def note_bytes(self, out: str = "reports") -> dict[str, bytes]:
         return {n: (self.root / out / n).read_bytes() for n in NOTE_FILES if (self.root / out / n).is_file()}
 
-    def make(self, *args, env: dict | None = None, timeout: float = 600, shell_prefix: str | None = None):
-        """Run make in the copy; `shell_prefix` (e.g. 'ulimit -f 500;') runs it through bash."""
-        cmd = ["make", "--no-print-directory", *args]
+    def make(self, *args, env: dict | None = None, timeout: float = 600, shell_prefix: str | None = None,
+             plain: bool = False):
+        """Run make in the copy; `shell_prefix` (e.g. 'ulimit -f 500;') runs it through bash; `plain`
+        as a user types it (no --no-print-directory: MAKEFLAGS then holds only what the Makefile adds)."""
+        cmd = ["make", *([] if plain else ["--no-print-directory"]), *args]
         if shell_prefix:
             cmd = ["bash", "-c", f"{shell_prefix} exec make --no-print-directory {' '.join(args)}"]
         return subprocess.run(cmd, cwd=self.root, env=env or clean_env(), capture_output=True, text=True,

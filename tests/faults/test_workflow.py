@@ -77,7 +77,10 @@ def test_markdown_edit_re_renders_without_executing(checkout):
     assert "A sentence added by the markdown-edit test." in (checkout.root / "reports/crwv-note.html").read_text()
 
 
-def test_results_changed_outside_the_build_are_refused_then_restored(checkout):
+@pytest.mark.parametrize("plain", [False, True], ids=["no-print-directory", "plain make"])
+def test_results_changed_outside_the_build_are_refused_then_restored(checkout, plain):
+    """`make -n` leaves them as they are; `make report`, typed plainly or not, restores them (a plain
+    `make` once ran every plan as a dry run: MAKEFLAGS' first word was '--no-builtin-rules')."""
     res = checkout.root / "reports/build/results/01_unit_economics.json"
     original = res.read_bytes()
     d = json.loads(original)
@@ -90,7 +93,9 @@ def test_results_changed_outside_the_build_are_refused_then_restored(checkout):
         "expected 1.0 as in params/default.yaml: these results were written outside the build (a hand run?); "
         "`make report` restores them"]
     before = checkout.note_bytes()
-    r = checkout.make("report")
+    r = checkout.make("-n", "report", plain=plain)
+    assert r.returncode == 0 and "restoring" not in r.stdout and json.loads(res.read_bytes()) == d, r.stdout
+    r = checkout.make("report", plain=plain)
     assert r.returncode == 0, r.stderr
     assert "was changed outside the build: restoring it" in r.stdout and " executed:" not in r.stdout
     assert "[note]" not in r.stdout  # its inputs did not change
