@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -173,3 +174,29 @@ def test_make_lab_answers_on_localhost_with_the_project_kernel(checkout):
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+def test_since_make_started_counts_from_make_s_own_start(checkout, tmp_path):
+    """The note's 'since make started' is the wall time since the make process began: not since
+    make re-read its files after the plan (a first build), and never more than the run took.
+    tools/started_ns.sh reads a process's start from /proc."""
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(1.0)
+        started = int(subprocess.run(["tools/started_ns.sh", str(sleeper.pid)], cwd=checkout.root,
+                                     capture_output=True, text=True, check=True).stdout)
+        assert 0.9 < (time.time_ns() - started) / 1e9 < 1.5
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    (checkout.root / "reports/build/plan.mk").unlink()  # remade: make restarts after the plan
+    shutil.rmtree(checkout.root / ".cache/plan")  # a plan without its caches: about 0.7 s
+    (checkout.root / "reports/crwv-note.html").unlink()  # and renders again
+    t0 = time.monotonic()
+    r = checkout.make("report")
+    wall = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    since = float(re.search(r"\[note\] rendered: [\d.]+ s wall; ([\d.]+) s since make started", r.stdout).group(1))
+    plan = float(re.search(r"^\[plan\] .*\(([\d.]+) s\)$", r.stdout, re.M).group(1))
+    assert plan > 0.4, plan
+    assert wall - 0.3 <= since <= wall + 0.05, (plan, since, wall)  # (printed to 0.1 s)
