@@ -475,7 +475,10 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     status = main()
     # every output is written, closed and renamed by now: skip the interpreter's teardown of a
-    # large heap (about 0.2 s after a render, on the build's critical path)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    # large heap (about 0.2 s after a render, on the build's critical path), unless a profiler or
+    # debugger runs this (they report at exit)
+    if sys.getprofile() is None and sys.gettrace() is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from . import fmt, style
+from . import fmt
 
 EXHIBIT_MIME = "application/vnd.crwv.exhibit+json"
 
@@ -105,6 +105,8 @@ def figure(fig, title: str, source: str, notes: str | None = None, in_flow: bool
     """Figure exhibit from a matplotlib figure (rendered to deterministic SVG, then closed). `in_flow`:
     the PDF keeps it where it stands in the text (after the paragraph before it) instead of floating
     it to a page's top or bottom, which can split a paragraph."""
+    from . import style  # (here, not at the top: the note's render draws nothing and skips pyplot)
+
     extra = {"in_flow": True} if in_flow else {}
     return Exhibit("figure", title, source, notes, svg=style.to_svg(fig), **extra)
 
