@@ -52,8 +52,10 @@ class TextOnlyRenderer(IPythonRenderer):
 
 class NoteExporter(HTMLExporter):
     """HTMLExporter whose markdown filter is `TextOnlyRenderer`, without HTMLExporter's own
-    BeautifulSoup pass over the page (alt text, focusable outputs): `html_layout.layout_page`
-    parses the page anyway and does the same there (one parse, not two: 0.3 s a render)."""
+    BeautifulSoup pass over the page (0.3 s a render): it gives images without alt text a
+    description and makes JupyterLab's input and output areas focusable, and the crwv template
+    emits neither (a test of the built notes says so); `html_layout` makes its scroll boxes
+    focusable itself."""
 
     @pass_context
     def markdown2html(self, context, source):

@@ -59,23 +59,11 @@ DENSE_CHART_LABELS = 150
 def layout_page(page: str, toc_placeholder: str) -> str:
     """The exported page (SVG stashed as comments) with scroll boxes, unique ids and contents."""
     soup = BeautifulSoup(page, "html.parser")
-    nbconvert_accessibility(soup)
     wrap_tables(soup)
     unique_heading_ids(soup)
     toc = toc_html(soup)
     out = str(soup)
     return out.replace(toc_placeholder, toc, 1)
-
-
-def nbconvert_accessibility(soup) -> None:
-    """What nbconvert's HTMLExporter does to every page (its own parse is skipped: see
-    `html.NoteExporter`): alt text on images without any, inputs and outputs focusable."""
-    for elem in soup.select("img:not([alt])"):
-        elem.attrs["alt"] = "No description has been provided for this image"
-    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
-        elem.attrs["tabindex"] = "0"
-    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
-        elem.attrs["tabindex"] = "0"
 
 
 def _caption(table) -> str:
