@@ -262,6 +262,8 @@ def _child(req: dict, owner: int) -> None:
     random.seed()  # a fresh process's state, not a copy of the server's
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()
+    for mod in [m for m in sys.modules if m == "analysis" or m.startswith("analysis.")]:
+        del sys.modules[mod]  # the server's own (this module, paths): the kernel imports the library afresh
     sys.argv = ["ipykernel_launcher", *req["args"]]
     threading.Thread(target=_watch, args=(owner,), daemon=True, name="crwv-owner-watch").start()
     code = 0

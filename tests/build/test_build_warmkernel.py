@@ -158,3 +158,20 @@ def test_variants_share_the_server():
     assert warmkernel._command_line_names(variant["MAKEFLAGS"]) == {"OUT", "PARAMS"}
     assert warmkernel.server_name(variant) == warmkernel.server_name(default)
     assert warmkernel.server_name({**base, "MPLBACKEND": "agg"}) != warmkernel.server_name(base)  # import-time
+
+
+def test_a_forked_kernel_imports_the_library_afresh(tmp_path):
+    """The server itself runs `analysis.warmkernel` (and `analysis.paths`): a kernel it forks has
+    none of the library loaded, so an edit made while the server lives is seen."""
+    import nbformat
+    import papermill as pm
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import sys\nloaded = sorted(m for m in sys.modules if m.split('.')[0] == 'analysis')\n"
+                                          "assert not loaded, loaded\nimport analysis.paths\nprint(analysis.paths.__file__)")]
+    nb.metadata["kernelspec"] = {"name": nbsource.KERNEL_NAME, "display_name": nbsource.KERNEL_NAME, "language": "python"}
+    src = tmp_path / "probe.ipynb"
+    nbformat.write(nb, src)
+    out = pm.execute_notebook(str(src), str(tmp_path / "out.ipynb"), cwd=str(tmp_path), kernel_name=nbsource.KERNEL_NAME,
+                              progress_bar=False, kernel_manager_class=warmkernel.kernel_manager_class())
+    assert out.cells[0].outputs[0]["text"].strip() == str(paths.library_dir() / "paths.py")
