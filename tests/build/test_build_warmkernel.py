@@ -4,6 +4,7 @@ the usual way."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -136,11 +137,11 @@ def test_one_server_per_environment_and_kernels_do_not_hold_it(tmp_path):
         assert servers[0].poll() is None
     finally:
         if kernel:
-            with __import__("contextlib").suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(kernel, signal.SIGKILL)
         for p in servers:
             if p.poll() is None:
-                with __import__("contextlib").suppress(OSError, ValueError):
+                with contextlib.suppress(OSError, ValueError):
                     request({"stop": True})
                 p.wait(timeout=30)
         (warmkernel.registry() / f"{name}.lock").unlink(missing_ok=True)
