@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,9 +72,13 @@ class Checkout:
                               timeout=timeout)
 
     def start_make(self, *args, env: dict | None = None) -> subprocess.Popen:
-        """make in its own process group (to interrupt it like Ctrl-C does)."""
-        return subprocess.Popen(["make", "--no-print-directory", *args], cwd=self.root, env=env or clean_env(),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        """make in its own process group (to interrupt it like Ctrl-C does), with SIGINT handled as in
+        a terminal's foreground job even when the tests run as a background job (which ignores
+        SIGINT, and an ignored signal stays ignored across exec: make would never see Ctrl-C)."""
+        reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp('make', sys.argv[1:])"
+        return subprocess.Popen([sys.executable, "-c", reset, "make", "--no-print-directory", *args], cwd=self.root,
+                                env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
 
     def python(self, *args, **kw):
         return subprocess.run([str(self.root / ".venv/bin/python"), *args], cwd=self.root, env=clean_env(),
