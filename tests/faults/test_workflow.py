@@ -199,4 +199,5 @@ def test_since_make_started_counts_from_make_s_own_start(checkout, tmp_path):
     since = float(re.search(r"\[note\] rendered: [\d.]+ s wall; ([\d.]+) s since make started", r.stdout).group(1))
     plan = float(re.search(r"^\[plan\] .*\(([\d.]+) s\)$", r.stdout, re.M).group(1))
     assert plan > 0.4, plan
-    assert wall - 0.3 <= since <= wall + 0.05, (plan, since, wall)  # (printed to 0.1 s)
+    # counting from make's restart would leave out the whole plan; process start and exit are far less
+    assert wall - (plan - 0.1) <= since <= wall + 0.05, (plan, since, wall)  # (printed to 0.1 s)
