@@ -185,7 +185,7 @@ def test_since_make_started_counts_from_make_s_own_start(checkout, tmp_path):
         time.sleep(0.5)
         started = int(subprocess.run(["tools/started_ns.sh", str(sleeper.pid)], cwd=checkout.root,
                                      capture_output=True, text=True, check=True).stdout)
-        assert 0.45 < (time.time_ns() - started) / 1e9 < 1.0
+        assert 0.45 < (time.time_ns() - started) / 1e9 < 2.0  # (the script itself takes a little)
     finally:
         sleeper.kill()
         sleeper.wait()
