@@ -72,6 +72,15 @@ def _caption(table) -> str:
     return cap.get_text(" ", strip=True) if cap is not None else "Table"
 
 
+def _cells(table):
+    """(column index, cell, its text, its classes, its longest word's length) of every header and
+    body cell, row by row."""
+    for tr in table.find_all("tr"):
+        for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+            text = cell.get_text(" ", strip=True)
+            yield i, cell, text, cell.get("class") or [], max((len(x) for x in text.split()), default=0)
+
+
 def table_chars(table) -> tuple[int, int]:
     """(narrowest, comfortable) print width of a table in characters, two of padding a column.
 
@@ -82,19 +91,15 @@ def table_chars(table) -> tuple[int, int]:
     """
     narrow: dict[int, int] = {}
     comfort: dict[int, int] = {}
-    for tr in table.find_all("tr"):
-        for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
-            text = cell.get_text(" ", strip=True)
-            cls = cell.get("class") or []
-            word = max((len(x) for x in text.split()), default=0)
-            if cell.name == "th":
-                n = c = word
-            elif "r" in cls or "nw" in cls:
-                n = c = len(text)
-            else:
-                n, c = max(word, TEXT_COLUMN_MIN), max(word, min(len(text), TEXT_COLUMN_COMFORT))
-            narrow[i] = max(narrow.get(i, 0), n)
-            comfort[i] = max(comfort.get(i, 0), c)
+    for i, cell, text, cls, word in _cells(table):
+        if cell.name == "th":
+            n = c = word
+        elif "r" in cls or "nw" in cls:
+            n = c = len(text)
+        else:
+            n, c = max(word, TEXT_COLUMN_MIN), max(word, min(len(text), TEXT_COLUMN_COMFORT))
+        narrow[i] = max(narrow.get(i, 0), n)
+        comfort[i] = max(comfort.get(i, 0), c)
     pad = 2 * len(narrow)
     return sum(narrow.values()) + pad, sum(comfort.values()) + pad
 
@@ -144,16 +149,12 @@ def table_screen_em(table) -> float:
     `text_column_min_em` (or its longest word), every header at its longest word, plus padding."""
     mins = text_column_min_em(table)
     width: dict[int, float] = {}
-    for tr in table.find_all("tr"):
-        for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
-            text = cell.get_text(" ", strip=True)
-            cls = cell.get("class") or []
-            word = max((len(x) for x in text.split()), default=0)
-            if cell.name == "td" and ("r" in cls or "nw" in cls) and i not in mins:
-                w = len(text)
-            else:
-                w = word
-            width[i] = max(width.get(i, 0.0), w * EM_PER_CHAR_SCREEN, mins.get(i, 0))
+    for i, cell, text, cls, word in _cells(table):
+        if cell.name == "td" and ("r" in cls or "nw" in cls) and i not in mins:
+            w = len(text)
+        else:
+            w = word
+        width[i] = max(width.get(i, 0.0), w * EM_PER_CHAR_SCREEN, mins.get(i, 0))
     return sum(width.values()) + COLUMN_PAD_EM * len(width)
 
 
